@@ -1,0 +1,164 @@
+"""Ketupat Pecel intranet: application factory."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import Flask, request, session
+from flask_login import current_user
+
+from webapp.config import Config, TestConfig
+from webapp.extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
+
+# Domains, each a package with views (blueprint), services, models and forms.
+BLUEPRINTS = (
+    "webapp.auth.views:bp",
+    "webapp.main.views:bp",
+    "webapp.admin.views:bp",
+    "webapp.audit.views:bp",
+)
+CLI_GROUPS = (
+    "webapp.auth.cli:users_cli",
+    "webapp.wilayah.cli:wilayah_cli",
+    "webapp.identity.cli:nik_cli",
+    "webapp.demo:demo_cli",
+)
+# Imported for their models and demo loaders, so Alembic and `demo load` see everything.
+DOMAIN_MODULES = (
+    "webapp.audit.models",
+    "webapp.core.changes",
+    "webapp.core.counters",
+    "webapp.auth.models",
+    "webapp.wilayah.models",
+    "webapp.auth.demo",
+)
+
+
+def _import(spec: str):
+    module_name, _, attr = spec.partition(":")
+    module = __import__(module_name, fromlist=[attr or "__name__"])
+    return getattr(module, attr) if attr else module
+
+
+def select_locale() -> str:
+    from flask import has_request_context
+    if not has_request_context():
+        return "id"
+    chosen = session.get("locale") or (current_user.is_authenticated and current_user.locale)
+    if chosen in ("id", "en"):
+        return chosen
+    return "id"  # Bahasa Indonesia first, whatever the browser says
+
+
+def create_app(config: Config | dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    instance = Path(app.instance_path)
+    if config is None:
+        config = Config(instance)
+    if isinstance(config, dict):
+        overrides, config = config, TestConfig(instance)
+        app.config.from_object(config)
+        app.config.update(overrides)
+    else:
+        app.config.from_object(config)
+    instance.mkdir(parents=True, exist_ok=True)
+    _configure_database(app)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
+    csrf.init_app(app)
+    htmx.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: "Asia/Makassar")
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    _configure_login(app)
+
+    for spec in DOMAIN_MODULES:
+        _import(spec)
+    for spec in BLUEPRINTS:
+        app.register_blueprint(_import(spec))
+    for spec in CLI_GROUPS:
+        app.cli.add_command(_import(spec))
+
+    _register_hooks(app)
+    _register_template_helpers(app)
+    from webapp.core.logging import install_scrubber
+    install_scrubber()
+    logging.getLogger("webapp").setLevel(logging.INFO)
+    return app
+
+
+def _configure_database(app: Flask) -> None:
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("sqlite"):
+        options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        options.setdefault("connect_args", {"timeout": 30})
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+
+        from sqlalchemy import event
+        from sqlalchemy.engine import Engine
+
+        @event.listens_for(Engine, "connect")
+        def _sqlite_pragmas(dbapi_connection, _record):  # pragma: no cover - per connection
+            if type(dbapi_connection).__module__.startswith("sqlite3"):
+                cursor = dbapi_connection.cursor()
+                cursor.execute("PRAGMA journal_mode=WAL")
+                cursor.execute("PRAGMA synchronous=FULL")
+                cursor.execute("PRAGMA foreign_keys=ON")
+                cursor.close()
+
+
+def _configure_login(app: Flask) -> None:
+    from webapp.auth.models import User
+
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = "strong"
+
+    @login_manager.user_loader
+    def load_user(session_id: str):
+        import uuid
+        user_id, _, token = session_id.partition(":")
+        try:
+            user = db.session.get(User, uuid.UUID(user_id))
+        except ValueError:
+            return None
+        if user is None or not user.active or user.session_token != token:
+            return None
+        return user
+
+
+def _register_hooks(app: Flask) -> None:
+    from flask_wtf.csrf import CSRFError
+
+    from webapp.core import errors_pages
+    from webapp.core.security import csrf_error, enforce_access, set_security_headers
+
+    app.before_request(enforce_access)
+    app.after_request(set_security_headers)
+    app.register_error_handler(CSRFError, csrf_error)
+    errors_pages.register(app)
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from webapp.core import timefmt
+    from webapp.core.authz import role_allows
+    from webapp.identity.nik import mask
+
+    app.jinja_env.filters["wita"] = timefmt.format_datetime
+    app.jinja_env.filters["tanggal"] = timefmt.format_date
+    app.jinja_env.filters["durasi"] = timefmt.format_duration
+    app.jinja_env.filters["mask"] = mask
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+    @app.context_processor
+    def inject_globals():
+        def can(endpoint: str) -> bool:
+            return current_user.is_authenticated and role_allows(current_user, endpoint)
+        from flask_babel import get_locale
+
+        from webapp.main.dashboard import nav_items
+        from webapp.wilayah.services import village_label
+        return {"can": can, "node_id": app.config["NODE_ID"], "app_role": app.config["ROLE"],
+                "current_locale": str(get_locale() or "id"),
+                "nav_items": lambda: nav_items(current_user), "village_label": village_label}

@@ -1,0 +1,19 @@
+from flask import Blueprint, request
+
+from webapp.audit import services
+from webapp.audit.models import AuditEntry
+from webapp.auth.roles import Role
+from webapp.core.authz import roles_required
+from webapp.core.web import render_page
+
+bp = Blueprint("audit", __name__, url_prefix="/admin/audit")
+
+
+@bp.get("/")
+@roles_required(Role.ADMIN)
+def audit_log():
+    filters = services.AuditFilters.from_args(request.args)
+    page = services.search(filters)
+    return render_page("audit/list.html", fragment="rows", page=page, filters=filters,
+                       actions=services.distinct_values(AuditEntry.action),
+                       entity_types=services.distinct_values(AuditEntry.entity_type))

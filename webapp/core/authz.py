@@ -1,0 +1,92 @@
+"""Authorization: every endpoint declares who may call it; undeclared endpoints are refused.
+
+`@roles_required(...)` and `@public` only annotate the view function; `enforce_access()` runs
+before every request and does the checking, so a forgotten decorator fails closed (403), and
+the route × role matrix test can read the declarations straight from `app.view_functions`."""
+from __future__ import annotations
+
+from functools import wraps
+from typing import Callable
+
+from flask import abort, current_app, request
+from flask_login import current_user
+
+from webapp.auth.roles import ALL_ROLES, Role
+
+PUBLIC_ATTR = "_kp_public"
+ROLES_ATTR = "_kp_roles"
+
+
+def public(view: Callable) -> Callable:
+    """No login needed (the public status check, the login page, static files)."""
+    setattr(view, PUBLIC_ATTR, True)
+    return view
+
+
+def roles_required(*roles: Role | str) -> Callable:
+    allowed = frozenset(Role(r) for r in roles) if roles else ALL_ROLES
+
+    def decorate(view: Callable) -> Callable:
+        setattr(view, ROLES_ATTR, allowed)
+        return view
+
+    return decorate
+
+
+def any_logged_in(view: Callable) -> Callable:
+    setattr(view, ROLES_ATTR, ALL_ROLES)
+    return view
+
+
+def declared_roles(endpoint: str) -> frozenset[Role] | None:
+    view = current_app.view_functions.get(endpoint)
+    if view is None:
+        return None
+    if getattr(view, PUBLIC_ATTR, False):
+        return None
+    return getattr(view, ROLES_ATTR, frozenset())
+
+
+def is_public(endpoint: str | None) -> bool:
+    if endpoint is None:
+        return True  # 404s: let the router answer
+    view = current_app.view_functions.get(endpoint)
+    return endpoint == "static" or bool(view and getattr(view, PUBLIC_ATTR, False))
+
+
+def role_allows(user, endpoint: str) -> bool:
+    roles = declared_roles(endpoint)
+    return bool(roles) and user.role in {r.value for r in roles}
+
+
+def require_record(condition: bool) -> None:
+    """Record-level check: the role may use the route but not this record → 404, not 403,
+    so a kepala_desa cannot probe which ids exist in other villages."""
+    if not condition:
+        abort(404)
+
+
+def desa_allowed(user, desa_code: str | None) -> bool:
+    """A kepala_desa sees only their own desa's records; office staff see all."""
+    if user.role == Role.KEPALA_DESA:
+        return desa_code is not None and desa_code == user.desa_code
+    return True
+
+
+def wraps_view(view: Callable) -> Callable:
+    """Keep the authorization annotations when a view is wrapped by another decorator."""
+    def decorate(wrapper: Callable) -> Callable:
+        wrapped = wraps(view)(wrapper)
+        for attr in (PUBLIC_ATTR, ROLES_ATTR):
+            if hasattr(view, attr):
+                setattr(wrapped, attr, getattr(view, attr))
+        return wrapped
+    return decorate
+
+
+def current_role() -> str | None:
+    return current_user.role if current_user.is_authenticated else None
+
+
+def request_endpoint() -> str | None:
+    return request.endpoint

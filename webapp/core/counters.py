@@ -1,0 +1,44 @@
+"""Per-node counters for human numbers (receipts, requests, trips) that never reset.
+
+Uniqueness is (node, name, value); the date is printed beside the number, never built into it,
+so a bus with a wrong clock or a new year cannot produce a duplicate."""
+from __future__ import annotations
+
+from sqlalchemy import Integer, String, select, update
+from sqlalchemy.orm import Mapped, mapped_column
+
+from webapp.core.db import current_node
+from webapp.extensions import db
+
+
+class NodeCounter(db.Model):
+    __tablename__ = "node_counter"
+
+    node: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+
+def next_value(name: str, node: str | None = None) -> int:
+    """Increment and return the counter inside the caller's transaction.
+
+    The UPDATE takes the row lock (PostgreSQL) or the write lock (SQLite) before reading, so
+    two concurrent requests can never receive the same value."""
+    node = node or current_node()
+    result = db.session.execute(
+        update(NodeCounter).where(NodeCounter.node == node, NodeCounter.name == name)
+        .values(value=NodeCounter.value + 1)
+    )
+    if result.rowcount == 0:
+        db.session.add(NodeCounter(node=node, name=name, value=1))
+        db.session.flush()
+        return 1
+    return db.session.execute(
+        select(NodeCounter.value).where(NodeCounter.node == node, NodeCounter.name == name)
+    ).scalar_one()
+
+
+def human_number(prefix: str, name: str, node: str | None = None, width: int = 6) -> str:
+    """E.g. human_number("KP", "receipt") → "KP-BUS01-000123"."""
+    node = node or current_node()
+    return f"{prefix}-{node.replace('-', '')}-{next_value(name, node):0{width}d}"

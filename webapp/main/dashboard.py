@@ -1,0 +1,66 @@
+"""The home page: each domain contributes cards (links and counts) for the roles it serves."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from flask import url_for
+
+from webapp.core.authz import role_allows
+
+
+@dataclass
+class Card:
+    title: str
+    text: str
+    endpoint: str
+    count: int | None = None
+    url_args: dict | None = None
+
+    @property
+    def url(self) -> str:
+        return url_for(self.endpoint, **(self.url_args or {}))
+
+
+_PROVIDERS: list[tuple[int, Callable]] = []
+
+
+def card_provider(order: int):
+    def register(func):
+        _PROVIDERS.append((order, func))
+        return func
+    return register
+
+
+def dashboard_cards(user) -> list[Card]:
+    cards: list[Card] = []
+    for _, provider in sorted(_PROVIDERS, key=lambda p: p[0]):
+        for card in provider(user) or []:
+            if role_allows(user, card.endpoint):
+                cards.append(card)
+    return cards
+
+
+@dataclass(frozen=True)
+class NavItem:
+    order: int
+    endpoint: str
+    label: object  # lazy string
+    section: str   # endpoint prefix that marks the item current
+
+    @property
+    def url(self) -> str:
+        return url_for(self.endpoint)
+
+
+_NAV: list[NavItem] = []
+
+
+def nav_item(order: int, endpoint: str, label, section: str | None = None) -> None:
+    """Domains add their menu entries here; each is shown only to roles its route allows."""
+    if not any(item.endpoint == endpoint for item in _NAV):
+        _NAV.append(NavItem(order, endpoint, label, section or endpoint.split(".")[0] + "."))
+
+
+def nav_items(user) -> list[NavItem]:
+    return [item for item in sorted(_NAV, key=lambda i: i.order) if role_allows(user, item.endpoint)]

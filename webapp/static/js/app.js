@@ -1,0 +1,61 @@
+// Ketupat Pecel — the little JavaScript the pages need. No inline scripts (strict CSP),
+// no eval: htmx runs with allowEval=false, so behaviour is wired here by data attributes.
+(function () {
+  "use strict";
+
+  function openModals(root) {
+    (root || document).querySelectorAll("dialog[data-open-modal]").forEach(function (dialog) {
+      if (!dialog.open) dialog.showModal();
+    });
+  }
+
+  // A re-login dialog (or any dialog) swapped into #modal opens itself.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    openModals(event.detail.target);
+  });
+  document.addEventListener("DOMContentLoaded", function () { openModals(document); });
+
+  // A re-login dialog already open keeps what was typed into it: a second refused request
+  // (two searches in flight when the session ended) must not replace it.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var detail = event.detail;
+    var open = document.getElementById("relogin-dialog");
+    if (open && detail.target && detail.target.id === "modal" && detail.xhr.status >= 400 &&
+        detail.pathInfo && detail.pathInfo.requestPath.indexOf("/masuk/ulang") === -1) {
+      detail.shouldSwap = false;
+    }
+  });
+
+  // After re-login the server hands the page its new CSRF token; the page and what the
+  // user typed stay as they were, so they can simply send again.
+  document.body && document.body.addEventListener("kp:session-renewed", function (event) {
+    var token = event.detail && event.detail.csrf;
+    if (!token) return;
+    document.body.setAttribute("hx-headers", JSON.stringify({"X-CSRFToken": token}));
+    document.querySelectorAll('input[name="csrf_token"]').forEach(function (input) { input.value = token; });
+    var dialog = document.getElementById("relogin-dialog");
+    if (dialog) {
+      dialog.close();
+      dialog.remove();
+    }
+  });
+
+  document.addEventListener("click", function (event) {
+    var closer = event.target.closest("[data-close-dialog]");
+    if (closer) {
+      var dialog = closer.closest("dialog");
+      if (dialog) dialog.close();
+    }
+    var printer = event.target.closest("[data-print]");
+    if (printer) {
+      event.preventDefault();
+      window.print();
+    }
+  });
+
+  // A failed request (network down, server error) says so instead of failing silently.
+  document.addEventListener("htmx:sendError", function () {
+    var flash = document.getElementById("flash");
+    if (flash) flash.innerHTML = '<p class="flash flash-error" role="alert">Tidak dapat menghubungi server. Periksa jaringan, lalu coba lagi — isian Anda tidak hilang.</p>';
+  });
+})();
