@@ -10,34 +10,42 @@ from flask_login import current_user
 from webapp.config import Config, TestConfig
 from webapp.extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
 
-# Domains, each a package with views (blueprint), services, models and forms.
-BLUEPRINTS = (
-    "webapp.auth.views:bp",
-    "webapp.main.views:bp",
-    "webapp.admin.views:bp",
-    "webapp.audit.views:bp",
-)
-CLI_GROUPS = (
-    "webapp.auth.cli:users_cli",
-    "webapp.wilayah.cli:wilayah_cli",
-    "webapp.identity.cli:nik_cli",
-    "webapp.demo:demo_cli",
-)
-# Imported for their models and demo loaders, so Alembic and `demo load` see everything.
-DOMAIN_MODULES = (
-    "webapp.audit.models",
-    "webapp.core.changes",
-    "webapp.core.counters",
-    "webapp.auth.models",
-    "webapp.wilayah.models",
-    "webapp.auth.demo",
-)
+# Domain packages are discovered: each may have `models` (imported so Alembic and create_all
+# see its tables), `views` with a blueprint `bp`, `cli` with click groups named `*_cli`, and
+# `demo` with its `@demo_loader`s. A new domain needs no edit here.
+DOMAIN_SUBMODULES = ("models", "views", "cli", "demo")
+CORE_MODULES = ("webapp.audit.models", "webapp.core.changes", "webapp.core.counters", "webapp.demo")
 
 
-def _import(spec: str):
-    module_name, _, attr = spec.partition(":")
-    module = __import__(module_name, fromlist=[attr or "__name__"])
-    return getattr(module, attr) if attr else module
+def discover_domains() -> list[str]:
+    import pkgutil
+
+    import webapp
+    return sorted(m.name for m in pkgutil.iter_modules(webapp.__path__) if m.ispkg and m.name != "core")
+
+
+def _load_domains(app: Flask) -> None:
+    import importlib
+    import importlib.util
+
+    from flask import Blueprint
+    from flask.cli import AppGroup
+
+    for name in CORE_MODULES:
+        importlib.import_module(name)
+    app.cli.add_command(importlib.import_module("webapp.demo").demo_cli)
+    for domain in discover_domains():
+        for sub in DOMAIN_SUBMODULES:
+            full = f"webapp.{domain}.{sub}"
+            if importlib.util.find_spec(full) is None:
+                continue
+            module = importlib.import_module(full)
+            if sub == "views" and isinstance(getattr(module, "bp", None), Blueprint):
+                app.register_blueprint(module.bp)
+            if sub == "cli":
+                for attr, value in vars(module).items():
+                    if attr.endswith("_cli") and isinstance(value, AppGroup):
+                        app.cli.add_command(value)
 
 
 def select_locale() -> str:
@@ -73,12 +81,7 @@ def create_app(config: Config | dict | None = None) -> Flask:
     login_manager.init_app(app)
     _configure_login(app)
 
-    for spec in DOMAIN_MODULES:
-        _import(spec)
-    for spec in BLUEPRINTS:
-        app.register_blueprint(_import(spec))
-    for spec in CLI_GROUPS:
-        app.cli.add_command(_import(spec))
+    _load_domains(app)
 
     _register_hooks(app)
     _register_template_helpers(app)

@@ -5,6 +5,7 @@ import uuid
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from webapp.auth import services
@@ -15,9 +16,11 @@ from webapp.core.authz import roles_required
 from webapp.core.errors import DomainError, attach_to_form
 from webapp.core.web import render_page
 from webapp.extensions import db
+from webapp.main.dashboard import nav_item
 from webapp.wilayah.services import village_choices
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+nav_item(90, "admin.users", _l("Pengguna"))
 
 
 def _user_or_404(user_id: str) -> User:

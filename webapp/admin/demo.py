@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from webapp.auth import services
 from webapp.auth.roles import Role
 from webapp.demo import demo_loader
-from webapp.main.dashboard import Card, card_provider, nav_item
+from webapp.main.dashboard import Card, card_provider
 from webapp.wilayah.services import load_regions
 
 DEMO_PASSWORD = "pecel-demo-2026"
@@ -43,7 +43,3 @@ def admin_cards(user):
         Card(str(_l("Pengguna")), str(_l("Buat, ubah, nonaktifkan akun; reset kata sandi.")), "admin.users"),
         Card(str(_l("Log audit")), str(_l("Siapa melihat atau mengubah apa, kapan, dari mana.")), "audit.audit_log"),
     ]
-
-
-nav_item(90, "admin.users", _l("Pengguna"))
-nav_item(91, "audit.audit_log", _l("Audit"))
