@@ -71,6 +71,10 @@ def create_app(config: Config | dict | None = None) -> Flask:
         app.config.from_object(config)
     instance.mkdir(parents=True, exist_ok=True)
     _configure_database(app)
+    if app.config.get("PROXY_COUNT"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        count = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))

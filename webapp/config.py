@@ -87,6 +87,8 @@ class Config:
         self.AGENT_URL = os.environ.get("AGENT_URL", self.AGENT_URL)
         self.TRUSTED_NETWORKS = os.environ.get("TRUSTED_NETWORKS", self.TRUSTED_NETWORKS)
         self.UPLOAD_FOLDER = str(instance_path / "files")
+        # Number of trusted reverse proxies in front of the app (X-Forwarded-For/-Proto).
+        self.PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "0") or 0)
 
 
 class TestConfig(Config):

@@ -5,6 +5,7 @@ so a bus with a wrong clock or a new year cannot produce a duplicate."""
 from __future__ import annotations
 
 from sqlalchemy import Integer, String, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.core.db import current_node
@@ -30,9 +31,12 @@ def next_value(name: str, node: str | None = None) -> int:
         .values(value=NodeCounter.value + 1)
     )
     if result.rowcount == 0:
-        db.session.add(NodeCounter(node=node, name=name, value=1))
-        db.session.flush()
-        return 1
+        try:
+            with db.session.begin_nested():  # a savepoint: losing the race must not spoil the caller
+                db.session.add(NodeCounter(node=node, name=name, value=1))
+            return 1
+        except IntegrityError:
+            return next_value(name, node)   # another transaction created it first
     return db.session.execute(
         select(NodeCounter.value).where(NodeCounter.node == node, NodeCounter.name == name)
     ).scalar_one()
