@@ -128,8 +128,8 @@ class Client(FlaskClient):
 
     def htmx(self, method: str, path: str, *, csrf: bool = True, headers: dict | None = None, **kwargs):
         headers = {"HX-Request": "true", **(headers or {})}
-        if csrf and method.upper() != "GET":
-            headers.setdefault("X-CSRFToken", self.csrf_token())
+        if csrf and method.upper() != "GET" and "X-CSRFToken" not in headers:
+            headers["X-CSRFToken"] = self.csrf_token("/")
         return self.open(path, method=method.upper(), headers=headers, **kwargs)
 
 

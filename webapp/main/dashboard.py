@@ -47,19 +47,26 @@ class NavItem:
     endpoint: str
     label: object  # lazy string
     section: str   # endpoint prefix that marks the item current
+    badge_endpoint: str | None = None   # a fragment with a count, refreshed by htmx
 
     @property
     def url(self) -> str:
         return url_for(self.endpoint)
 
+    @property
+    def badge_url(self) -> str | None:
+        return url_for(self.badge_endpoint, nav=1) if self.badge_endpoint else None
+
 
 _NAV: list[NavItem] = []
 
 
-def nav_item(order: int, endpoint: str, label, section: str | None = None) -> None:
-    """Domains add their menu entries here; each is shown only to roles its route allows."""
+def nav_item(order: int, endpoint: str, label, section: str | None = None,
+             badge_endpoint: str | None = None) -> None:
+    """Domains add their menu entries here; each is shown only to roles its route allows.
+    `badge_endpoint` answers a small count fragment that the menu refreshes every minute."""
     if not any(item.endpoint == endpoint for item in _NAV):
-        _NAV.append(NavItem(order, endpoint, label, section or endpoint.split(".")[0] + "."))
+        _NAV.append(NavItem(order, endpoint, label, section or endpoint.split(".")[0] + ".", badge_endpoint))
 
 
 def nav_items(user) -> list[NavItem]:

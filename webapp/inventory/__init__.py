@@ -1,0 +1,1 @@
+"""Equipment register (peralatan) and the blank stock ledger (blangko)."""

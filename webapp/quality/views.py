@@ -1,0 +1,301 @@
+"""Data quality pages: register import, cases, duplicate review."""
+from __future__ import annotations
+
+import uuid
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import func, select
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from webapp.auth.roles import Role
+from webapp.core.authz import roles_required
+from webapp.core.changes import audit, history_of
+from webapp.core.errors import DomainError, attach_to_form
+from webapp.core.web import render_page
+from webapp.extensions import csrf, db
+from webapp.identity.nik import mask
+from webapp.main.dashboard import Card, card_provider, nav_item
+from webapp.quality import importer, services
+from webapp.quality.forms import DecisionForm, OpenCaseForm, RejectForm, ResolveForm, SubmitForm, UploadForm
+from webapp.quality.models import (
+    CASE_KIND_LABELS,
+    CASE_STATUS_LABELS,
+    CASE_STATUSES,
+    Person,
+    QualityCase,
+    RegisterImport,
+)
+from webapp.wilayah.services import village_choices
+
+bp = Blueprint("quality", __name__, url_prefix="/kualitas")
+nav_item(40, "quality.case_list", _l("Kualitas Data"), section="quality.")
+
+MANAGE = (Role.OPERATOR, Role.KABID_DAFDUK, Role.KABID_CAPIL, Role.KEPALA_DINAS, Role.ADMIN)
+READ = MANAGE + (Role.VIEWER, Role.PETUGAS)
+OPEN = MANAGE + (Role.PETUGAS,)
+FIELD_LABELS = {"name": _l("Nama"), "birth_date": _l("Tanggal lahir"), "sex": _l("Jenis kelamin"),
+                "mother_name": _l("Nama ibu"), "father_name": _l("Nama ayah"),
+                "birth_place": _l("Tempat lahir"), "nik": _l("NIK"), "no_kk": _l("No. KK")}
+VERDICT_LABELS = {"exact": _l("sama"), "variant": _l("varian ejaan"), "similar": _l("mirip"),
+                  "different": _l("berbeda"), "missing": _l("kosong")}
+
+
+def _case_or_404(case_id: uuid.UUID) -> QualityCase:
+    case = db.session.get(QualityCase, case_id)
+    if case is None:
+        abort(404)
+    return case
+
+
+@card_provider(order=40)
+def quality_cards(user):
+    active = db.session.execute(select(func.count()).select_from(QualityCase)
+                                .where(QualityCase.status.in_(("terbuka", "diajukan")))).scalar_one()
+    return [Card(str(_l("Kualitas Data")), str(_l("Kasus anomali dan data ganda yang belum selesai.")),
+                 "quality.case_list", count=active)]
+
+
+# --- cases ---------------------------------------------------------------------------------------
+
+
+@bp.get("/")
+@roles_required(*READ)
+def index():
+    return redirect(url_for("quality.case_list"))
+
+
+@bp.get("/kasus")
+@roles_required(*READ)
+def case_list():
+    filters = services.CaseFilters.from_args(request.args)
+    page = services.list_cases(filters)
+    return render_page("quality/cases.html", fragment="results", page=page, filters=filters,
+                       kinds=CASE_KIND_LABELS, statuses=CASE_STATUS_LABELS, rules=services.case_rule_codes(),
+                       rule_title=services.rule_title, villages=village_choices(),
+                       counts=services.case_counts(), state=services.register_state())
+
+
+def _case_context(case: QualityCase, **forms):
+    records = services.case_records(case)
+    context = dict(case=case, records=records, history=history_of(case), rule_title=services.rule_title,
+                   statuses=CASE_STATUS_LABELS,
+                   rule_doc=services.rule_doc(case.rule_code), age_days=services.case_age_days(case),
+                   decisions=services.decisions_for(case.person_keys) if case.kind == "ganda" else [],
+                   submit_form=forms.get("submit_form") or SubmitForm(prefix="ajukan"),
+                   resolve_form=forms.get("resolve_form") or ResolveForm(prefix="selesai"),
+                   reject_form=forms.get("reject_form") or RejectForm(prefix="tolak"))
+    return context
+
+
+def _audit_case_view(case: QualityCase) -> None:
+    audit("view", actor=current_user, entity_type="quality_case", entity_id=case.id,
+          summary=f"Kasus {case.number} dibuka ({len(case.person_keys)} rekaman)")
+    db.session.commit()
+
+
+@bp.get("/kasus/<uuid:case_id>")
+@roles_required(*READ)
+def case_detail(case_id: uuid.UUID):
+    case = _case_or_404(case_id)
+    _audit_case_view(case)
+    return render_template("quality/case.html", **_case_context(case))
+
+
+def _case_action(case_id: uuid.UUID, form_name: str, form, action):
+    case = _case_or_404(case_id)
+    if form.validate_on_submit():
+        try:
+            action(case, form)
+            db.session.add(case)
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            case = _case_or_404(case_id)
+            attach_to_form(form, error)
+        else:
+            flash(_("Kasus %(n)s: %(s)s.", n=case.number, s=case.status_label), "success")
+            return redirect(url_for("quality.case_detail", case_id=case.id))
+    return render_template("quality/case.html", **_case_context(case, **{form_name: form})), 400
+
+
+@bp.post("/kasus/<uuid:case_id>/ajukan")
+@roles_required(*MANAGE)
+def case_submit(case_id: uuid.UUID):
+    return _case_action(case_id, "submit_form", SubmitForm(prefix="ajukan"), lambda case, form: services.submit_case(
+        case, reference_number=form.reference_number.data, reference_date=form.reference_date.data,
+        note=form.note.data, actor=current_user))
+
+
+@bp.post("/kasus/<uuid:case_id>/selesai")
+@roles_required(*MANAGE)
+def case_resolve(case_id: uuid.UUID):
+    return _case_action(case_id, "resolve_form", ResolveForm(prefix="selesai"), lambda case, form: services.resolve_case(
+        case, note=form.note.data, actor=current_user))
+
+
+@bp.post("/kasus/<uuid:case_id>/tolak")
+@roles_required(*MANAGE)
+def case_reject(case_id: uuid.UUID):
+    return _case_action(case_id, "reject_form", RejectForm(prefix="tolak"), lambda case, form: services.reject_case(
+        case, reason=form.note.data, actor=current_user))
+
+
+@bp.post("/kasus/<uuid:case_id>/nik")
+@roles_required(*OPEN)
+def reveal_nik(case_id: uuid.UUID):
+    """Show one record's full NIK (htmx fragment; the key travels in the POST body)."""
+    case = _case_or_404(case_id)
+    key = (request.form.get("person_key") or "")[:40]
+    if key not in case.person_keys:
+        abort(404)
+    person = services.persons_by_keys([key]).get(key)
+    if person is None:
+        abort(404)
+    nik = services.reveal_nik(case, person, actor=current_user)
+    db.session.commit()
+    return render_template("quality/_nik.html", nik=nik)
+
+
+@bp.route("/kasus/baru", methods=["GET", "POST"])
+@roles_required(*OPEN)
+def case_new():
+    form = OpenCaseForm()
+    if form.validate_on_submit():
+        nik_check = getattr(form.nik, "nik_check", None)
+        try:
+            case = services.open_case(actor=current_user, summary=form.summary.data, kind=form.kind.data,
+                                      rule_code="petugas", severity="error", opened_by="petugas",
+                                      subject_name=form.name.data.strip(),
+                                      subject_nik=nik_check.value if nik_check else None)
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            attach_to_form(form, error)
+        else:
+            flash(_("Kasus %(n)s dibuka.", n=case.number), "success")
+            return redirect(url_for("quality.case_detail", case_id=case.id))
+    return render_template("quality/case_form.html", form=form), 400 if request.method == "POST" else 200
+
+
+# --- duplicate review ------------------------------------------------------------------------------
+
+
+def _review_context(case: QualityCase, form: DecisionForm):
+    from webapp.quality.duplicates import explain
+    records = [(key, person) for key, person in services.case_records(case) if person is not None]
+    base = records[0][1] if records else None
+    comparisons = []
+    for key, person in records[1:]:
+        comparisons.append((key, person, explain(services.person_record(base), services.person_record(person),
+                                                 services.duplicate_config())))
+    form.kept_person_key.choices = [(key, person.name) for key, person in records]
+    return dict(case=case, records=records, base=base, comparisons=comparisons, form=form,
+                field_labels=FIELD_LABELS, verdict_labels=VERDICT_LABELS,
+                decisions=services.decisions_for(case.person_keys),
+                missing=[key for key, person in services.case_records(case) if person is None])
+
+
+@bp.get("/kasus/<uuid:case_id>/tinjau")
+@roles_required(*READ)
+def duplicate_review(case_id: uuid.UUID):
+    case = _case_or_404(case_id)
+    if case.kind != "ganda":
+        abort(404)
+    _audit_case_view(case)
+    return render_template("quality/review.html", **_review_context(case, DecisionForm()))
+
+
+@bp.post("/kasus/<uuid:case_id>/putuskan")
+@roles_required(*MANAGE)
+def duplicate_decide(case_id: uuid.UUID):
+    case = _case_or_404(case_id)
+    if case.kind != "ganda":
+        abort(404)
+    form = DecisionForm()
+    context = _review_context(case, form)
+    if form.validate_on_submit():
+        try:
+            services.decide_duplicate(case, decision=form.decision.data, reason=form.reason.data,
+                                      kept_person_key=form.kept_person_key.data or None, actor=current_user)
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            case = _case_or_404(case_id)
+            attach_to_form(form, error)
+            context = _review_context(case, form)
+        else:
+            flash(_("Keputusan untuk kasus %(n)s disimpan.", n=case.number), "success")
+            return redirect(url_for("quality.case_detail", case_id=case.id))
+    return render_template("quality/review.html", **context), 400
+
+
+# --- register import -------------------------------------------------------------------------------
+
+
+@bp.get("/impor")
+@roles_required(*MANAGE)
+def import_list():
+    return render_template("quality/imports.html", form=UploadForm(), imports=importer.latest_imports(),
+                           state=services.register_state(), max_mb=importer.max_upload_bytes() // (1024 * 1024))
+
+
+@bp.post("/impor")
+@roles_required(*MANAGE)
+def import_upload():
+    # The export may be far larger than the app-wide request limit: raise it for this request
+    # only (Flask ≥ 3.1). CSRFProtect is exempted for this view because it would parse the body
+    # under the app-wide limit first; UploadForm checks the CSRF token itself.
+    request.max_content_length = importer.max_upload_bytes() + 1024 * 1024
+    try:
+        form = UploadForm()
+        valid = form.validate_on_submit()
+    except RequestEntityTooLarge:
+        form = UploadForm(formdata=None)
+        form.file.errors = [_("Berkas terlalu besar: batasnya %(mb)s MB.",
+                              mb=importer.max_upload_bytes() // (1024 * 1024))]
+        valid = False
+    if valid:
+        try:
+            item, path = importer.create_import(form.file.data, actor=current_user)
+        except DomainError as error:
+            db.session.rollback()
+            attach_to_form(form, error)
+        else:
+            importer.start_import(item.id, path)
+            return redirect(url_for("quality.import_detail", import_id=item.id))
+    return render_template("quality/imports.html", form=form, imports=importer.latest_imports(),
+                           state=services.register_state(),
+                           max_mb=importer.max_upload_bytes() // (1024 * 1024)), 400
+
+
+csrf.exempt("webapp.quality.views.import_upload")
+
+
+@bp.get("/impor/<uuid:import_id>")
+@roles_required(*MANAGE)
+def import_detail(import_id: uuid.UUID):
+    item = db.session.get(RegisterImport, import_id)
+    if item is None:
+        abort(404)
+    if item.running:
+        importer.running_import()  # marks an orphaned import failed
+        db.session.refresh(item)
+    return render_page("quality/import.html", fragment="progress", item=item)
+
+
+@bp.post("/pindai")
+@roles_required(*MANAGE)
+def rescan():
+    if importer.scan_running():
+        flash(_("Pemindaian register masih berjalan."), "error")
+    elif importer.running_import() is not None:
+        flash(_("Impor register masih berjalan; pemindaian dilakukan otomatis setelahnya."), "error")
+    elif services.current_snapshot_id() is None:
+        flash(_("Register penduduk belum diimpor."), "error")
+    else:
+        importer.start_scan(actor=current_user)
+        flash(_("Pemindaian register dimulai; kasus baru muncul di daftar setelah selesai."), "success")
+    return redirect(url_for("quality.case_list"))

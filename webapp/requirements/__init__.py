@@ -1,0 +1,1 @@
+"""Requirement templates (syarat layanan) per service and sub-type, kept as data."""

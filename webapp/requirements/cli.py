@@ -1,0 +1,13 @@
+"""`flask requirements seed`: load the initial requirement templates (idempotent)."""
+import click
+from flask.cli import AppGroup
+
+requirements_cli = AppGroup("requirements", help="Templat syarat layanan.")
+
+
+@requirements_cli.command("seed")
+def seed_command():
+    """Buat templat syarat yang belum ada (tidak menimpa perubahan kantor)."""
+    from webapp.requirements.services import seed_templates
+    created = seed_templates()
+    click.echo(f"Templat syarat dibuat: {created}.")

@@ -1,0 +1,1 @@
+"""Office settings: a small key-value table with typed accessors and defaults."""
