@@ -116,7 +116,7 @@ class Client(FlaskClient):
             return super().open(*args, **kwargs)
 
     def csrf_token(self, path: str = "/masuk") -> str:
-        page = self.get(path).get_data(as_text=True)
+        page = self.get(path, follow_redirects=True).get_data(as_text=True)
         match = CSRF_RE.search(page)
         assert match, f"no CSRF token on {path}"
         return match.group(1) or match.group(2)

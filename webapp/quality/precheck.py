@@ -47,6 +47,7 @@ class ResidentCheck:
     case_numbers: list[str] = field(default_factory=list)
     person_key: str | None = None          # the register record matched by NIK, if any
     nik_valid: bool = True
+    register_issue: bool = False           # the list and the register disagree: worth a case
 
     def raise_to(self, level: str, reason: str | None = None) -> None:
         if LEVELS.index(level) > LEVELS.index(self.level):
@@ -105,13 +106,16 @@ def check_residents(residents: Sequence[ResidentInput], *, today: date | None = 
         person = _best_match(people, resident)
         if nik and check.nik_valid and person is None:
             check.raise_to("warning", _("NIK tidak ditemukan di database"))
+            check.register_issue = True
         if person is not None:
             check.person_key = person.person_key
             if services.normalise_name(person.name) != services.normalise_name(resident.name):
                 check.raise_to("warning", _("Nama berbeda dengan database (%(n)s)", n=person.name))
+                check.register_issue = True
             if resident.birth_date and person.birth_date and resident.birth_date != person.birth_date:
                 check.raise_to("warning", _("Tanggal lahir berbeda dengan database (%(d)s)",
                                             d=person.birth_date.strftime("%d-%m-%Y")))
+                check.register_issue = True
             for other in people:
                 for case in cases.get(other.person_key, []):
                     _apply_case(check, case)
@@ -131,6 +135,7 @@ def check_residents(residents: Sequence[ResidentInput], *, today: date | None = 
                     continue
                 check.raise_to("warning", _("Kemungkinan data ganda di database (kecocokan %(s)s%%)",
                                             s=round(candidate.score * 100)))
+                check.register_issue = True
                 break
         for finding in check_record(record, today=today, config=rule_config):
             if finding.rule_code in SKIPPED_RULES or finding.severity == "info":
@@ -163,15 +168,16 @@ def _apply_case(check: ResidentCheck, case: QualityCase) -> None:
 
 def open_precheck_cases(request_id, residents: Sequence[ResidentInput], *, actor,
                         checks: dict | None = None) -> list[QualityCase]:
-    """Open a case (opened_by "pra-perjalanan") for each blocked resident not already covered
-    by an active case. The caller commits."""
+    """Open a case (opened_by "pra-perjalanan") for each resident not already covered by an
+    active case who is blocked (an error case) or whose list entry disagrees with the register
+    (not found, other name or birth date, a likely duplicate: a warning case). The caller commits."""
     checks = checks if checks is not None else check_residents(residents)
     opened: list[QualityCase] = []
     known = {c.finding_key for c in db.session.execute(select(QualityCase).where(
         QualityCase.status.in_(("terbuka", "diajukan")))).scalars()}
     for resident in residents:
         check = checks.get(resident.key)
-        if check is None or not check.blocked or check.case_ids:
+        if check is None or check.case_ids or not (check.blocked or check.register_issue):
             continue
         nik = _clean_nik(resident.nik)
         keys = [check.person_key] if check.person_key else \
@@ -182,7 +188,7 @@ def open_precheck_cases(request_id, residents: Sequence[ResidentInput], *, actor
         summary = _("Pemeriksaan pra-perjalanan (permohonan %(r)s): %(n)s (NIK %(k)s) — %(why)s",
                     r=request_id, n=resident.name, k=mask(nik), why="; ".join(check.reasons))
         case = services.open_case(actor=actor, summary=summary, kind="anomali", rule_code=rule,
-                                  severity="error", person_keys=keys, opened_by="pra-perjalanan",
+                                  severity="error" if check.blocked else "warning", person_keys=keys, opened_by="pra-perjalanan",
                                   subject_name=resident.name, subject_nik=nik, request_id=str(request_id))
         known.add(case.finding_key)
         check.case_ids.append(case.id)

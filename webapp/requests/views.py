@@ -201,7 +201,7 @@ def open_quality_cases(request_id):
         flash(_("%(n)d kasus dibuka untuk diverifikasi: %(k)s.", n=len(opened),
                 k=", ".join(c.number for c in opened)), "success")
     else:
-        flash(_("Tidak ada kasus baru: semua warga yang terblokir sudah punya kasus."), "info")
+        flash(_("Tidak ada kasus baru: warga yang bermasalah sudah punya kasus."), "info")
     return redirect(url_for("requests.request_detail", request_id=req.id) + "#cek-kualitas")
 
 

@@ -1,0 +1,56 @@
+"""The pre-trip check where the office works: on the request page (with the action that opens
+verification cases), on the trip page and its checklist; hidden from a village head."""
+from webapp.auth.roles import Role
+from webapp.quality.models import QualityCase
+from tests.integration.test_trips_factories import disposed_request
+
+
+def test_request_page_flags_each_resident_for_office_staff(client, login_as):
+    req = disposed_request()
+    login_as(Role.KABID_DAFDUK)
+    page = client.get(f"/permohonan/{req.id}").get_data(as_text=True)
+    assert "Pemeriksaan pra-perjalanan" in page
+    assert "Cek data" in page
+    # the register is empty here: every listed NIK is "not found", which needs a look
+    assert page.count('data-flag="warning"') == 3
+    assert "NIK tidak ditemukan di database" in page
+
+
+def test_village_head_sees_the_list_without_the_office_findings(client, login_as):
+    req = disposed_request(desa_code="63.06.10.2009")
+    login_as(Role.KEPALA_DESA, desa_code="63.06.10.2009")
+    page = client.get(f"/permohonan/{req.id}").get_data(as_text=True)
+    assert "Aluh Masitah" in page
+    assert "Pemeriksaan pra-perjalanan" not in page and "data-flag" not in page
+
+
+def test_office_opens_verification_cases_from_the_request_once(client, login_as):
+    req = disposed_request()
+    login_as(Role.OPERATOR)
+    resp = client.post_form(f"/permohonan/{req.id}/cek-kualitas", token_from=f"/permohonan/{req.id}")
+    assert resp.status_code == 302
+    cases = QualityCase.query.filter_by(opened_by="pra-perjalanan").all()
+    assert len(cases) == 3
+    assert {c.severity for c in cases} == {"warning"} and all(req.number in c.summary for c in cases)
+    assert all("6306104101900001" not in c.summary for c in cases)          # NIK masked in the summary
+    page = client.get(resp.headers["Location"]).get_data(as_text=True)
+    assert "3 kasus dibuka" in page
+    client.post_form(f"/permohonan/{req.id}/cek-kualitas", token_from=f"/permohonan/{req.id}")
+    assert QualityCase.query.filter_by(opened_by="pra-perjalanan").count() == 3  # not twice
+
+
+def test_opening_cases_is_for_data_quality_managers_only(client, login_as):
+    req = disposed_request()
+    login_as(Role.VIEWER)
+    resp = client.post_form(f"/permohonan/{req.id}/cek-kualitas", token_from="/")
+    assert resp.status_code == 403
+    assert QualityCase.query.count() == 0
+
+
+def test_schedule_link_only_for_the_lead_division(client, login_as, make_user, login):
+    req = disposed_request(divisions=("capil", "dafduk"))
+    login_as(Role.KABID_DAFDUK)
+    assert "Jadwalkan perjalanan" not in client.get(f"/permohonan/{req.id}").get_data(as_text=True)
+    login(make_user(Role.KABID_CAPIL))
+    page = client.get(f"/permohonan/{req.id}").get_data(as_text=True)
+    assert f"/perjalanan/baru?r={req.id}" in page
