@@ -211,3 +211,46 @@ def test_cli_import_prints_progress(app, register_csv):
     assert result.exit_code == 0, result.output
     assert "Register diganti" in result.output and "kasus baru" in result.output
     assert re.search(r"ditolak 2", result.output)
+
+
+def test_the_app_stays_usable_while_an_import_runs(app, client, login_as, register_csv, make_user):
+    """An import paused half-way (batches written, the swap not yet made) holds no lock: office
+    pages load and other writes commit meanwhile; the import then finishes normally."""
+    import threading
+
+    halfway, go_on = threading.Event(), threading.Event()
+
+    def slow_reader(path, filename=None):
+        reader = read_siak(path, filename=filename)
+
+        def rows():
+            for i, row in enumerate(reader):
+                if i == 120:
+                    halfway.set()
+                    go_on.wait(timeout=30)
+                yield row
+        return rows()
+
+    app.config["QUALITY_IMPORT_BATCH"] = 50
+    item = importer.queue_import(filename="lambat.csv", kind="csv", size=1, actor=None)
+    db.session.commit()
+    outcome = {}
+
+    def run():
+        with app.app_context():
+            outcome["result"] = importer.run_import(item.id, register_csv, reader_factory=slow_reader, scan=False)
+            db.session.remove()
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    try:
+        assert halfway.wait(timeout=30)
+        login_as(Role.ADMIN)                                   # a write (audit row) commits
+        assert client.get("/kualitas/impor").status_code == 200
+        assert client.get("/admin/pengguna").status_code == 200
+        other = make_user(Role.VIEWER, username="masuk.saat.impor")
+        assert other.id is not None
+    finally:
+        go_on.set()
+        worker.join(timeout=60)
+    assert outcome["result"].status == "selesai"
