@@ -39,6 +39,18 @@ OPEN = MANAGE + (Role.PETUGAS,)
 FIELD_LABELS = {"name": _l("Nama"), "birth_date": _l("Tanggal lahir"), "sex": _l("Jenis kelamin"),
                 "mother_name": _l("Nama ibu"), "father_name": _l("Nama ayah"),
                 "birth_place": _l("Tempat lahir"), "nik": _l("NIK"), "no_kk": _l("No. KK")}
+REASON_LABELS = {
+    "name_exact": _l("nama sama persis"), "name_variant": _l("nama varian ejaan"),
+    "name_part_missing": _l("satu bagian nama hilang"), "name_similar": _l("nama mirip (salah ketik)"),
+    "birth_date_exact": _l("tanggal lahir sama"), "birth_date_day_month_swapped": _l("tanggal dan bulan lahir tertukar"),
+    "birth_date_one_digit": _l("tanggal lahir beda satu angka"), "birth_date_missing": _l("tanggal lahir kosong"),
+    "birth_date_different": _l("tanggal lahir berbeda"),
+    "mother_exact": _l("nama ibu sama"), "mother_similar": _l("nama ibu mirip"), "mother_missing": _l("nama ibu kosong"),
+    "father_exact": _l("nama ayah sama"), "father_similar": _l("nama ayah mirip"), "father_missing": _l("nama ayah kosong"),
+    "birth_place_same": _l("tempat lahir sama"), "birth_place_differs": _l("tempat lahir berbeda"),
+    "same_nik": _l("NIK sama"), "different_nik": _l("NIK berbeda"), "same_kk": _l("No. KK sama"),
+    "sex_differs": _l("jenis kelamin berbeda"),
+}
 VERDICT_LABELS = {"exact": _l("sama"), "variant": _l("varian ejaan"), "similar": _l("mirip"),
                   "different": _l("berbeda"), "missing": _l("kosong")}
 
@@ -192,7 +204,7 @@ def _review_context(case: QualityCase, form: DecisionForm):
         comparisons.append((key, person, explain(services.person_record(base), services.person_record(person),
                                                  services.duplicate_config())))
     form.kept_person_key.choices = [(key, person.name) for key, person in records]
-    return dict(case=case, records=records, base=base, comparisons=comparisons, form=form,
+    return dict(case=case, records=records, base=base, comparisons=comparisons, form=form, reason_labels=REASON_LABELS,
                 field_labels=FIELD_LABELS, verdict_labels=VERDICT_LABELS,
                 decisions=services.decisions_for(case.person_keys),
                 missing=[key for key, person in services.case_records(case) if person is None])
