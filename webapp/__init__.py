@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from flask import Flask, request, session
+from flask import Flask, session
 from flask_login import current_user
 
 from webapp.config import Config, TestConfig

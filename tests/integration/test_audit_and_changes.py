@@ -5,7 +5,7 @@ from sqlalchemy.exc import DBAPIError
 from webapp.audit.models import AuditEntry
 from webapp.auth.roles import Role
 from webapp.core import counters
-from webapp.core.changes import StatusHistory, Workflow, audit, change_status, history_of
+from webapp.core.changes import StatusHistory, Workflow, audit, change_status
 from webapp.core.errors import TransitionError
 from webapp.extensions import db
 

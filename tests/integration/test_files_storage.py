@@ -1,6 +1,5 @@
 """Content-addressed upload storage and the generic, owner-checked download route."""
 import io
-import os
 from pathlib import Path
 
 import pytest

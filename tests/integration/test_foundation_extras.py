@@ -4,8 +4,6 @@ import uuid
 
 import pytest
 
-from webapp.auth.roles import Role
-from tests.conftest import PASSWORD
 
 
 def _redis_up() -> bool:

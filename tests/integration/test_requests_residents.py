@@ -1,6 +1,6 @@
 """The resident list: import (all or nothing), inline htmx rows, needs, berkas, full NIK audit."""
 import io
-from datetime import date, timedelta
+from datetime import date
 
 from webapp.audit.models import AuditEntry
 from webapp.auth.roles import Role

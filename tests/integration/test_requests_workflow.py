@@ -5,14 +5,13 @@ from datetime import date, timedelta
 
 import pytest
 
-from webapp.audit.models import AuditEntry
 from webapp.auth.roles import Role
 from webapp.core.changes import StatusHistory
 from webapp.extensions import db
 from webapp.requests import services
 from webapp.requests.demo import make_nik
 from webapp.requests.importer import ResidentRow
-from webapp.requests.models import Disposition, RequestResident, VillageRequest
+from webapp.requests.models import Disposition, VillageRequest
 
 LOKSADO = "63.06.10.2009"
 HARATAI = "63.06.10.2010"

@@ -7,6 +7,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import func, select
 
 from webapp.audit.models import AuditEntry
+from webapp.core.args import arg_date, arg_page, arg_text
 from webapp.core.timefmt import WITA
 from webapp.extensions import db
 
@@ -24,19 +25,9 @@ class AuditFilters:
 
     @classmethod
     def from_args(cls, args) -> "AuditFilters":
-        def parse_date(value):
-            try:
-                return date.fromisoformat(value) if value else None
-            except ValueError:
-                return None
-        try:
-            page = max(1, min(int(args.get("page", 1)), 10_000))
-        except ValueError:
-            page = 1
-        return cls(actor=args.get("actor", "").strip()[:80], action=args.get("action", "").strip()[:40],
-                   entity_type=args.get("entity_type", "").strip()[:40],
-                   date_from=parse_date(args.get("date_from")), date_to=parse_date(args.get("date_to")),
-                   page=page)
+        return cls(actor=arg_text(args, "actor", 80), action=arg_text(args, "action", 40),
+                   entity_type=arg_text(args, "entity_type", 40),
+                   date_from=arg_date(args, "date_from"), date_to=arg_date(args, "date_to"), page=arg_page(args))
 
 
 @dataclass

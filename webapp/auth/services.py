@@ -129,7 +129,7 @@ def authenticate(username: str, password: str, *, max_failures: int, lockout_min
     wrong = LoginError(_l("Nama pengguna atau kata sandi salah."))
     if user is None:
         verify_password(None, password or "")
-        audit("login_failed", summary=f"nama pengguna tidak dikenal")
+        audit("login_failed", summary="nama pengguna tidak dikenal")
         db.session.commit()
         raise wrong
     if user.locked_until and user.locked_until > now:

@@ -27,6 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from webapp.core.changes import record_change
 from webapp.core.db import utcnow
 from webapp.core.errors import DomainError
+from webapp.core.validation import clean_text
 from webapp.extensions import db
 from webapp.inventory.models import CONDITIONS, EquipmentItem, StockBalance, StockMovement
 from webapp.layanan.catalog import EQUIPMENT_KINDS, STOCK_ITEMS
@@ -364,18 +365,11 @@ def get_equipment(item_id) -> EquipmentItem | None:
         return None
 
 
-def _text(value, field: str, *, required: bool, limit: int) -> str | None:
-    text = (value or "").strip()
-    if required and not text:
-        raise DomainError(_l("Wajib diisi."), field=field)
-    if len(text) > limit:
-        raise DomainError(_l("Terlalu panjang: maksimal %(n)d karakter.", n=limit), field=field)
-    return text or None
 
 
 def _equipment_values(*, inventory_number, kind, name, serial_number, condition, in_service, notes,
                       exclude_id=None) -> dict:
-    number = (_text(inventory_number, "inventory_number", required=True, limit=40) or "").upper()
+    number = (clean_text(inventory_number, "inventory_number", required=True, limit=40) or "").upper()
     if not _INVENTORY_NUMBER.match(number):
         raise DomainError(_l("Nomor inventaris hanya boleh huruf, angka, titik, garis miring (/), "
                              "garis bawah, dan tanda hubung; contoh KP/LT/2023/001."), field="inventory_number")
@@ -392,10 +386,10 @@ def _equipment_values(*, inventory_number, kind, name, serial_number, condition,
     if condition == "rusak_berat" and in_service:
         raise DomainError(_l("Peralatan rusak berat tidak dapat dinyatakan siap pakai."), field="in_service")
     return {"inventory_number": number, "kind": kind,
-            "name": _text(name, "name", required=True, limit=120),
-            "serial_number": _text(serial_number, "serial_number", required=False, limit=80),
+            "name": clean_text(name, "name", required=True, limit=120),
+            "serial_number": clean_text(serial_number, "serial_number", required=False, limit=80),
             "condition": condition, "in_service": bool(in_service),
-            "notes": _text(notes, "notes", required=False, limit=2000)}
+            "notes": clean_text(notes, "notes", required=False, limit=2000)}
 
 
 def _flush_or_duplicate() -> None:
@@ -436,7 +430,7 @@ def update_equipment(item: EquipmentItem, *, actor, commit: bool = True, **field
 def set_in_service(item: EquipmentItem, in_service: bool, *, actor, note: str | None = None,
                    commit: bool = True) -> EquipmentItem:
     """Take an item out of service (repair, loss) or back in."""
-    note = _text(note, "note", required=False, limit=300)
+    note = clean_text(note, "note", required=False, limit=300)
     if in_service and item.condition == "rusak_berat":
         raise DomainError(_l("Peralatan rusak berat tidak dapat dinyatakan siap pakai. Ubah dulu kondisinya."),
                           field="note")

@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from webapp.auth.roles import Role
+from webapp.core.args import arg_page
 from webapp.core.authz import roles_required
 from webapp.core.errors import DomainError, attach_to_form
 from webapp.core.web import render_page
@@ -127,10 +128,7 @@ def _movement_filters(args) -> dict:
             uuid.UUID(trip)
         except ValueError:
             trip_error = _("ID perjalanan tidak dikenali.")
-    try:
-        page = max(1, min(int(args.get("page", 1)), 10_000))
-    except ValueError:
-        page = 1
+    page = arg_page(args)
     return {"stock_code": code if code in STOCK_ITEMS else "", "kind": kind if kind in MOVEMENT_KINDS else "",
             "trip_id": trip, "trip_error": trip_error, "page": page}
 

@@ -345,7 +345,6 @@ def run_import(import_id, path: Path | str, *, scan: bool = True, today=None,
     imports = RegisterImport.__table__
     counts = {"total": 0, "read": 0, "rejected": 0}
     conn = db.engine.connect()
-    swapped = False
     try:
         _tune(conn, True)
         _purge_stale(conn, [services.current_snapshot_id(), import_id])
@@ -430,7 +429,6 @@ def run_import(import_id, path: Path | str, *, scan: bool = True, today=None,
         item.phase = str(_l("memindai register"))
         item.progress = 0.95
         db.session.commit()
-        swapped = True
         if echo:
             echo(_("Register diganti: %(n)s penduduk (%(s)s detik).", n=counts["read"], s=item.import_seconds))
         if old_snapshot is not None:
@@ -465,7 +463,6 @@ def run_import(import_id, path: Path | str, *, scan: bool = True, today=None,
             conn.close()
             _remove_upload(path)
 
-    scan_seconds = None
     item = db.session.get(RegisterImport, import_id)
     if scan:
         if echo:
@@ -480,7 +477,7 @@ def run_import(import_id, path: Path | str, *, scan: bool = True, today=None,
                                    "ulang dari halaman Kualitas Data.")
         else:
             item = db.session.get(RegisterImport, import_id)
-            item.scan_seconds = scan_seconds = result.seconds
+            item.scan_seconds = result.seconds
             item.findings = result.findings
             item.duplicate_pairs = result.duplicate_pairs
             item.cases_opened = result.cases_opened

@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 
+from webapp.core.args import arg_page
 from webapp.core.changes import Workflow, audit, change_status, record_change
 from webapp.core.counters import human_number
 from webapp.core.db import utcnow
@@ -322,10 +323,7 @@ class CaseFilters:
             age = int(args.get("umur") or 0) or None
         except ValueError:
             age = None
-        try:
-            page = max(1, min(10_000, int(args.get("hal") or 1)))
-        except ValueError:
-            page = 1
+        page = arg_page(args, "hal")
         rule = (args.get("aturan") or "").strip()[:60] or None
         desa = (args.get("desa") or "").strip()[:16] or None
         status = (args.get("status") or "").strip()

@@ -16,15 +16,12 @@ from webapp.core.changes import audit, history_of
 from webapp.core.errors import DomainError, attach_to_form
 from webapp.core.web import render_page
 from webapp.extensions import csrf, db
-from webapp.identity.nik import mask
 from webapp.main.dashboard import Card, card_provider, nav_item
 from webapp.quality import importer, services
 from webapp.quality.forms import DecisionForm, OpenCaseForm, RejectForm, ResolveForm, SubmitForm, UploadForm
 from webapp.quality.models import (
     CASE_KIND_LABELS,
     CASE_STATUS_LABELS,
-    CASE_STATUSES,
-    Person,
     QualityCase,
     RegisterImport,
 )

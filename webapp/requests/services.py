@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, or_, select
 
 from webapp.auth.roles import Role
+from webapp.core.args import arg_date, arg_page
 from webapp.core.changes import StatusHistory, change_status, history_of, record_change
 from webapp.core.counters import human_number
 from webapp.core.db import utcnow
@@ -403,20 +404,11 @@ class RequestFilters:
 
     @classmethod
     def from_args(cls, args) -> "RequestFilters":
-        def as_date(name):
-            try:
-                return date.fromisoformat(args.get(name, ""))
-            except ValueError:
-                return None
-        try:
-            page = max(1, min(int(args.get("page", 1)), 10_000))
-        except ValueError:
-            page = 1
         status = args.get("status", "")
         return cls(q=args.get("q", "").strip()[:80],
                    status=status if status in REQUEST_WORKFLOW.labels else "",
                    kecamatan=args.get("kecamatan", "")[:13], desa=args.get("desa", "")[:13],
-                   date_from=as_date("date_from"), date_to=as_date("date_to"), page=page)
+                   date_from=arg_date(args, "date_from"), date_to=arg_date(args, "date_to"), page=arg_page(args))
 
 
 @dataclass

@@ -25,7 +25,7 @@ from webapp.requests import services
 from webapp.requests.forms import DispositionForm, ImportForm, LetterForm, ReasonForm, ResidentForm
 from webapp.requests.importer import MAX_IMPORT_BYTES, ResidentRow
 from webapp.requests.models import (BARU, DIVISION_LABELS, KABIDS, REGISTERING_ROLES, REQUEST_WORKFLOW,
-                                    STATUS_LABELS, DIDISPOSISI, DIJADWALKAN, DIKEMBALIKAN)
+                                    STATUS_LABELS, DIDISPOSISI, DIKEMBALIKAN)
 from webapp.wilayah.services import kecamatan_list, village_choices
 
 bp = Blueprint("requests", __name__, url_prefix="/permohonan")

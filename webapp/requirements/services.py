@@ -25,6 +25,7 @@ from sqlalchemy import select
 
 from webapp.core.changes import record_change
 from webapp.core.errors import DomainError
+from webapp.core.validation import clean_text
 from webapp.extensions import db
 from webapp.layanan.catalog import SERVICES
 from webapp.requirements.models import ITEM_KINDS, RequirementItem, RequirementTemplate
@@ -192,20 +193,13 @@ def templates_by_service() -> list[tuple[str, str, list[RequirementTemplate]]]:
 
 # --- writing ------------------------------------------------------------------------------
 
-def _clean_text(value, field: str, *, required: bool, limit: int) -> str | None:
-    text = (value or "").strip()
-    if required and not text:
-        raise DomainError(_l("Wajib diisi."), field=field)
-    if len(text) > limit:
-        raise DomainError(_l("Terlalu panjang: maksimal %(n)d karakter.", n=limit), field=field)
-    return text or None
 
 
 def update_template(template: RequirementTemplate, *, title: str, legal_basis: str | None,
                     notes: str | None, active: bool, actor, commit: bool = True) -> RequirementTemplate:
-    template.title = _clean_text(title, "title", required=True, limit=200)
-    template.legal_basis = _clean_text(legal_basis, "legal_basis", required=False, limit=2000)
-    template.notes = _clean_text(notes, "notes", required=False, limit=2000)
+    template.title = clean_text(title, "title", required=True, limit=200)
+    template.legal_basis = clean_text(legal_basis, "legal_basis", required=False, limit=2000)
+    template.notes = clean_text(notes, "notes", required=False, limit=2000)
     template.active = bool(active)
     record_change(template, "update", actor=actor,
                   summary=f"{template.service_code}:{template.subtype_code} — {template.title}"
@@ -228,7 +222,7 @@ def _parse_age(value, field: str) -> int | None:
 
 
 def _item_values(*, text, kind, alt_group, min_age, max_age, only_if, age_setting) -> dict:
-    values = {"text": _clean_text(text, "text", required=True, limit=MAX_TEXT)}
+    values = {"text": clean_text(text, "text", required=True, limit=MAX_TEXT)}
     if kind not in ITEM_KINDS:
         raise DomainError(_l("Jenis syarat tidak dikenal."), field="kind")
     values["kind"] = kind
