@@ -4,19 +4,19 @@ from __future__ import annotations
 import logging
 
 from flask import render_template, request
-from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger("webapp.errors")
 
 MESSAGES = {
-    400: ("Permintaan tidak dapat diproses", "Data yang dikirim tidak lengkap atau tidak sah."),
-    403: ("Akses ditolak", "Peran Anda tidak berwenang membuka halaman ini."),
-    404: ("Halaman tidak ditemukan", "Alamat yang Anda buka tidak ada atau sudah dipindahkan."),
-    405: ("Metode tidak diizinkan", "Halaman ini tidak menerima permintaan seperti itu."),
-    413: ("Berkas terlalu besar", "Ukuran berkas melebihi batas yang diizinkan."),
-    429: ("Terlalu banyak permintaan", "Terlalu banyak percobaan dari alamat ini. Coba lagi sebentar lagi."),
-    500: ("Terjadi kesalahan", "Maaf, terjadi kesalahan di server. Kejadian ini sudah dicatat; silakan coba lagi."),
+    400: (_l("Permintaan tidak dapat diproses"), _l("Data yang dikirim tidak lengkap atau tidak sah.")),
+    403: (_l("Akses ditolak"), _l("Peran Anda tidak berwenang membuka halaman ini.")),
+    404: (_l("Halaman tidak ditemukan"), _l("Alamat yang Anda buka tidak ada atau sudah dipindahkan.")),
+    405: (_l("Metode tidak diizinkan"), _l("Halaman ini tidak menerima permintaan seperti itu.")),
+    413: (_l("Berkas terlalu besar"), _l("Ukuran berkas melebihi batas yang diizinkan.")),
+    429: (_l("Terlalu banyak permintaan"), _l("Terlalu banyak percobaan dari alamat ini. Coba lagi sebentar lagi.")),
+    500: (_l("Terjadi kesalahan"), _l("Maaf, terjadi kesalahan di server. Kejadian ini sudah dicatat; silakan coba lagi.")),
 }
 
 
@@ -24,7 +24,7 @@ def render_error(code: int):
     title, text = MESSAGES.get(code, MESSAGES[500])
     template = "errors/_error_fragment.html" if getattr(request, "htmx", None) else "errors/error.html"
     headers = {"HX-Retarget": "#flash", "HX-Reswap": "innerHTML"} if getattr(request, "htmx", None) else {}
-    return render_template(template, code=code, title=_(title), text=_(text)), code, headers
+    return render_template(template, code=code, title=str(title), text=str(text)), code, headers
 
 
 def register(app) -> None:

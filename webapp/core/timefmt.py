@@ -4,10 +4,18 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext
+
 WITA = ZoneInfo("Asia/Makassar")
 
-MONTHS_ID = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus",
-             "September", "Oktober", "November", "Desember")
+
+def N_(text: str) -> str:
+    """Marks a string for the catalog; it is translated where it is shown (gettext)."""
+    return text
+
+
+MONTHS_ID = (N_("Januari"), N_("Februari"), N_("Maret"), N_("April"), N_("Mei"), N_("Juni"), N_("Juli"),
+             N_("Agustus"), N_("September"), N_("Oktober"), N_("November"), N_("Desember"))
 
 
 def to_wita(value: datetime) -> datetime:
@@ -29,7 +37,7 @@ def format_date(value: date | datetime | None, long: bool = False) -> str:
     if isinstance(value, datetime):
         value = to_wita(value).date()
     if long:
-        return f"{value.day} {MONTHS_ID[value.month - 1]} {value.year}"
+        return f"{value.day} {gettext(MONTHS_ID[value.month - 1])} {value.year}"
     return f"{value.day:02d}-{value.month:02d}-{value.year}"
 
 
@@ -43,10 +51,10 @@ def format_duration(delta: timedelta | None) -> str:
     hours, rest = divmod(rest, 3600)
     minutes, _ = divmod(rest, 60)
     if days:
-        return f"{sign}{days} hari {hours} jam"
+        return sign + gettext("%(d)s hari %(h)s jam", d=days, h=hours)
     if hours:
-        return f"{sign}{hours} jam {minutes} menit"
-    return f"{sign}{minutes} menit" if minutes else f"{sign}{seconds % 60} detik"
+        return sign + gettext("%(h)s jam %(m)s menit", h=hours, m=minutes)
+    return sign + (gettext("%(m)s menit", m=minutes) if minutes else gettext("%(s)s detik", s=seconds % 60))
 
 
 def wita_today() -> date:

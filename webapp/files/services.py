@@ -65,7 +65,8 @@ def type_message(allowed: Iterable[str]):
     names = [_TYPE_NAMES.get(m, m) for m in sorted(allowed, key=lambda m: list(_TYPE_NAMES).index(m)
                                                      if m in _TYPE_NAMES else 99)]
     if len(names) > 1:
-        joined = ", ".join(names[:-1]) + ", atau " + names[-1] if len(names) > 2 else " atau ".join(names)
+        or_ = str(_l("atau"))
+        joined = ", ".join(names[:-1]) + f", {or_} " + names[-1] if len(names) > 2 else f" {or_} ".join(names)
     else:
         joined = names[0] if names else "?"
     return _l("Jenis berkas harus %(types)s.", types=joined)

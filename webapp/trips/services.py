@@ -674,7 +674,7 @@ def places_label(requests: list) -> str:
     parts = []
     for kec_code, names in by_kec.items():
         kec = get_region(kec_code)
-        joined = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " dan " + names[-1]
+        joined = names[0] if len(names) == 1 else ", ".join(names[:-1]) + f" {_l('dan')} " + names[-1]
         parts.append(f"{joined} Kecamatan {kec.name if kec else kec_code}")
     return "; ".join(parts)
 

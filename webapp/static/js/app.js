@@ -54,8 +54,14 @@
   });
 
   // A failed request (network down, server error) says so instead of failing silently.
+  // The text comes translated from <body data-network-error> (base.html).
   document.addEventListener("htmx:sendError", function () {
     var flash = document.getElementById("flash");
-    if (flash) flash.innerHTML = '<p class="flash flash-error" role="alert">Tidak dapat menghubungi server. Periksa jaringan, lalu coba lagi — isian Anda tidak hilang.</p>';
+    if (!flash) return;
+    var message = document.createElement("p");
+    message.className = "flash flash-error";
+    message.setAttribute("role", "alert");
+    message.textContent = document.body.getAttribute("data-network-error") || "";
+    flash.replaceChildren(message);
   });
 })();
