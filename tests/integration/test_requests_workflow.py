@@ -246,3 +246,15 @@ def test_list_filters_and_search_as_you_type(client, login_as, make_request):
     body = client.get("/permohonan/?status=didisposisi").get_data(as_text=True)
     assert "Tidak ada permohonan yang cocok." in body
     assert client.get("/permohonan/?date_from=bukan-tanggal&page=x").status_code == 200
+
+
+def test_request_list_pages_render_with_their_pager(client, login_as, make_request, monkeypatch):
+    import webapp.requests.services as request_services
+    monkeypatch.setattr(request_services, "PAGE_SIZE", 2)
+    for _ in range(3):
+        make_request()
+    login_as(Role.OPERATOR)
+    first, second = client.get("/permohonan/"), client.get("/permohonan/?page=2")
+    assert first.status_code == 200 and second.status_code == 200
+    assert first.get_data(as_text=True).count("PMH-OFFICE-") >= 2
+    assert "PMH-OFFICE-" in second.get_data(as_text=True)
