@@ -52,3 +52,9 @@ class OpenCaseForm(FlaskForm):
     summary = TextAreaField(_l("Uraian masalah"), validators=[
         DataRequired(_l("Tuliskan uraian masalahnya.")), Length(min=5, max=2000,
                                                                message=_l("Uraian 5–2.000 karakter."))])
+
+
+class PersonSearchForm(FlaskForm):
+    query = StringField(_l("NIK, No. KK, atau nama"), validators=[
+        DataRequired(_l("Ketik NIK/No. KK 16 angka, atau minimal 3 huruf nama.")), Length(max=120)])
+    birth_date = DateField(_l("Tanggal lahir (opsional)"), validators=[Optional()])

@@ -18,7 +18,9 @@ from webapp.core.web import render_page
 from webapp.extensions import csrf, db
 from webapp.main.dashboard import Card, card_provider, nav_item
 from webapp.quality import importer, services
-from webapp.quality.forms import DecisionForm, OpenCaseForm, RejectForm, ResolveForm, SubmitForm, UploadForm
+from webapp.quality import register
+from webapp.quality.forms import (DecisionForm, OpenCaseForm, PersonSearchForm, RejectForm, ResolveForm,
+                                    SubmitForm, UploadForm)
 from webapp.quality.models import (
     CASE_KIND_LABELS,
     CASE_STATUS_LABELS,
@@ -28,7 +30,8 @@ from webapp.quality.models import (
 from webapp.wilayah.services import village_choices
 
 bp = Blueprint("quality", __name__, url_prefix="/kualitas")
-nav_item(40, "quality.case_list", _l("Kualitas Data"), section="quality.")
+nav_item(39, "quality.person_search", _l("Cari Penduduk"), section="quality.person")
+nav_item(40, "quality.case_list", _l("Kualitas Data"), section="quality.case")
 
 MANAGE = (Role.OPERATOR, Role.KABID_DAFDUK, Role.KABID_CAPIL, Role.KEPALA_DINAS, Role.ADMIN)
 READ = MANAGE + (Role.VIEWER, Role.PETUGAS)
@@ -308,3 +311,47 @@ def rescan():
         importer.start_scan(actor=current_user)
         flash(_("Pemindaian register dimulai; kasus baru muncul di daftar setelah selesai."), "success")
     return redirect(url_for("quality.case_list"))
+
+
+# --- resident lookup in the register ---------------------------------------------------------------
+# The search is a POST: a NIK typed here never lands in a URL, the browser history or a log.
+
+
+@bp.route("/penduduk", methods=["GET", "POST"])
+@roles_required(*READ)
+def person_search():
+    form = PersonSearchForm()
+    search = None
+    if form.validate_on_submit():
+        try:
+            search = register.search_register(form.query.data, birth_date=form.birth_date.data)
+        except DomainError as error:
+            attach_to_form(form, error)
+    return render_page("quality/person_search.html", fragment="search", form=form, search=search,
+                       status=200 if not form.errors else 400)
+
+
+def _person_or_404(person_id: uuid.UUID):
+    person = register.get_current_person(person_id)
+    if person is None:
+        abort(404)
+    return person
+
+
+@bp.get("/penduduk/<uuid:person_id>")
+@roles_required(*READ)
+def person_detail(person_id: uuid.UUID):
+    person = _person_or_404(person_id)
+    record = register.open_record(person, actor=current_user)
+    db.session.commit()
+    return render_template("quality/person.html", record=record, person=person,
+                           can_reveal=current_user.role in OPEN)
+
+
+@bp.post("/penduduk/<uuid:person_id>/nik")
+@roles_required(*OPEN)
+def person_reveal_nik(person_id: uuid.UUID):
+    person = _person_or_404(person_id)
+    nik = register.reveal_person_nik(person, actor=current_user)
+    db.session.commit()
+    return render_template("quality/_nik.html", nik=nik)

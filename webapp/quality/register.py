@@ -1,0 +1,99 @@
+"""Looking a resident up in the current register: by NIK (exact) or by name, and one person's
+full record with family, cases and the village requests they appear on.
+
+Searches travel in POST bodies (a NIK never sits in a URL or an access log), lists show masked
+NIKs, and opening a full record writes an audit entry."""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from webapp.core.changes import audit
+from webapp.core.errors import DomainError
+from webapp.extensions import db
+from webapp.identity.nik import mask, normalise
+from webapp.quality import services
+from webapp.quality.models import CasePerson, Person, QualityCase
+
+MAX_RESULTS = 50
+
+
+@dataclass
+class PersonSearch:
+    query: str
+    birth_date: date | None = None
+    results: list[Person] = field(default_factory=list)
+    truncated: bool = False
+    by_nik: bool = False
+
+
+def search_register(query: str, *, birth_date: date | None = None) -> PersonSearch:
+    """16 digits → that NIK (or No. KK); otherwise a name (at least 3 letters), optionally
+    narrowed by birth date. At most MAX_RESULTS rows, ordered by name."""
+    text = (query or "").strip()
+    digits = normalise(text)
+    if digits.isdigit() and len(digits) == 16:
+        stmt = services.current_persons().where((Person.nik == digits) | (Person.no_kk == digits))
+        search = PersonSearch(query=text, birth_date=birth_date, by_nik=True)
+    else:
+        name = services.normalise_name(text)
+        if len(name.replace(" ", "")) < 3:
+            raise DomainError(_l("Ketik NIK/No. KK 16 angka, atau minimal 3 huruf nama."), field="query")
+        stmt = services.current_persons().where(Person.name.like(f"%{name}%"))
+        search = PersonSearch(query=text, birth_date=birth_date)
+    if birth_date:
+        stmt = stmt.where(Person.birth_date == birth_date)
+    rows = db.session.execute(stmt.order_by(Person.name, Person.birth_date).limit(MAX_RESULTS + 1)).scalars().all()
+    search.results, search.truncated = rows[:MAX_RESULTS], len(rows) > MAX_RESULTS
+    return search
+
+
+def get_current_person(person_id) -> Person | None:
+    try:
+        person_id = person_id if isinstance(person_id, uuid.UUID) else uuid.UUID(str(person_id))
+    except ValueError:
+        return None
+    person = db.session.get(Person, person_id)
+    if person is None or person.snapshot_id != services.current_snapshot_id():
+        return None
+    return person
+
+
+@dataclass
+class PersonRecordView:
+    person: Person
+    family: list[Person]
+    cases: list[QualityCase]
+    requests: list            # (VillageRequest, RequestResident)
+
+
+def open_record(person: Person, *, actor) -> PersonRecordView:
+    """Everything the office knows of one resident; the view is audited."""
+    from webapp.requests.models import RequestResident, VillageRequest
+
+    family = []
+    if person.no_kk:
+        family = db.session.execute(services.current_persons().where(Person.no_kk == person.no_kk)
+                                    .order_by(Person.birth_date)).scalars().all()
+    cases = db.session.execute(
+        select(QualityCase).join(CasePerson, CasePerson.case_id == QualityCase.id)
+        .where(CasePerson.person_key == person.person_key).order_by(QualityCase.created_at.desc())).scalars().all()
+    requests = []
+    if person.nik:
+        requests = db.session.execute(
+            select(VillageRequest, RequestResident).join(RequestResident, RequestResident.request_id == VillageRequest.id)
+            .where(RequestResident.nik == person.nik).order_by(VillageRequest.created_at.desc())).all()
+    audit("view", actor=actor, entity_type="person", entity_id=person.person_key,
+          summary=f"Rekaman penduduk {person.name} (NIK {mask(person.nik)})")
+    return PersonRecordView(person=person, family=[p for p in family if p.id != person.id],
+                            cases=list(cases), requests=list(requests))
+
+
+def reveal_person_nik(person: Person, *, actor) -> str | None:
+    audit("view_nik", actor=actor, entity_type="person", entity_id=person.person_key,
+          summary=f"NIK lengkap ditampilkan: {person.name} (NIK {mask(person.nik)})")
+    return person.nik
