@@ -37,8 +37,15 @@ def search_register(query: str, *, birth_date: date | None = None) -> PersonSear
     text = (query or "").strip()
     digits = normalise(text)
     if digits.isdigit() and len(digits) == 16:
-        stmt = services.current_persons().where((Person.nik == digits) | (Person.no_kk == digits))
-        search = PersonSearch(query=text, birth_date=birth_date, by_nik=True)
+        # Two indexed lookups (an OR across columns would scan the register).
+        by_nik = services.current_persons().where(Person.nik == digits)
+        by_kk = services.current_persons().where(Person.no_kk == digits)
+        if birth_date:
+            by_nik, by_kk = by_nik.where(Person.birth_date == birth_date), by_kk.where(Person.birth_date == birth_date)
+        rows = {p.id: p for q in (by_nik, by_kk) for p in db.session.execute(q.limit(MAX_RESULTS + 1)).scalars()}
+        ordered = sorted(rows.values(), key=lambda p: (p.name, p.birth_date or date.min))
+        return PersonSearch(query=text, birth_date=birth_date, by_nik=True, results=ordered[:MAX_RESULTS],
+                            truncated=len(ordered) > MAX_RESULTS)
     else:
         name = services.normalise_name(text)
         if len(name.replace(" ", "")) < 3:
