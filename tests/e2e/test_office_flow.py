@@ -21,7 +21,7 @@ def test_letter_to_disposition_to_trip_to_departure(page, base_url, login_page, 
     kit = equipment("perekaman_kit", name="Paket perekaman Alur")
     for code in ("BLANGKO_KTP", "BLANGKO_KIA", "KERTAS_AKTA", "KERTAS_KK", "PITA_PRINTER_KARTU", "KERTAS_STRUK"):
         stock(code, 50)
-    day = wita_today() + timedelta(days=3)
+    day = wita_today() + timedelta(days=1)   # departure may be recorded from the day before
     birth_17 = date(date.today().year - 17, 3, 9)
     letter_number = f"140/ALUR/{tmp_path.name[-6:]}"
 

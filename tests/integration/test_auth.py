@@ -141,3 +141,11 @@ def test_users_cli_creates_first_admin(app):
     assert user.role == "admin" and user.password_hash.startswith("$argon2id$")
     weak = runner.invoke(args=["users", "create", "lemah", "--role", "admin"], input="123\n")
     assert weak.exit_code != 0 and "minimal 10 karakter" in weak.output
+
+
+def test_successful_logins_do_not_use_up_the_address_limit(app, client, make_user):
+    app.config["LOGIN_RATE_LIMIT"] = "3 per minute"
+    user = make_user()
+    for _ in range(5):                                       # a busy desk behind one address
+        assert client.post_form("/masuk", {"username": user.username, "password": PASSWORD}).status_code == 302
+        client.post_form("/keluar", token_from="/")

@@ -35,8 +35,12 @@ def test_office_opens_verification_cases_from_the_request_once(client, login_as)
     assert all("6306104101900001" not in c.summary for c in cases)          # NIK masked in the summary
     page = client.get(resp.headers["Location"]).get_data(as_text=True)
     assert "3 kasus dibuka" in page
+    for case in cases:                                   # each resident now points at its case
+        assert case.number in page and case.desa_code == req.desa_code
     client.post_form(f"/permohonan/{req.id}/cek-kualitas", token_from=f"/permohonan/{req.id}")
     assert QualityCase.query.filter_by(opened_by="pra-perjalanan").count() == 3  # not twice
+    case_page = client.get(f"/kualitas/kasus/{cases[0].id}").get_data(as_text=True)
+    assert f'href="/permohonan/{req.id}"' in case_page and "Pemeriksaan pra-perjalanan" in case_page
 
 
 def test_opening_cases_is_for_data_quality_managers_only(client, login_as):
@@ -54,3 +58,11 @@ def test_schedule_link_only_for_the_lead_division(client, login_as, make_user, l
     login(make_user(Role.KABID_CAPIL))
     page = client.get(f"/permohonan/{req.id}").get_data(as_text=True)
     assert f"/perjalanan/baru?r={req.id}" in page
+
+
+def test_the_kk_size_setting_drives_the_scan_rule(app, make_user):
+    from webapp.quality import services
+    from webapp.settings import services as settings
+    assert services.rule_config().max_kk_members == 12
+    settings.set_value("kk_max_members", "20", make_user(Role.ADMIN))
+    assert services.rule_config().max_kk_members == 20

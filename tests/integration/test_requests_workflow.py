@@ -258,3 +258,15 @@ def test_request_list_pages_render_with_their_pager(client, login_as, make_reque
     assert first.status_code == 200 and second.status_code == 200
     assert first.get_data(as_text=True).count("PMH-OFFICE-") >= 2
     assert "PMH-OFFICE-" in second.get_data(as_text=True)
+
+
+def test_late_birth_report_asks_for_the_late_statement(client, login_as, make_request):
+    from webapp.requirements.services import seed_templates
+    seed_templates()
+    old_child = [ResidentRow(0, "Aluh Kecil", "P", date(date.today().year - 6, 3, 1), [("AKTA_LAHIR", "baru")])]
+    newborn = [ResidentRow(0, "Utuh Bayi", "L", date.today() - timedelta(days=20), [("AKTA_LAHIR", "baru")])]
+    login_as(Role.OPERATOR)
+    late = client.get(f"/permohonan/{make_request(residents=old_child).id}/berkas").get_data(as_text=True)
+    on_time = client.get(f"/permohonan/{make_request(residents=newborn).id}/berkas").get_data(as_text=True)
+    assert "keterlambatan pelaporan kelahiran" in late
+    assert "keterlambatan pelaporan kelahiran" not in on_time

@@ -6,6 +6,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from webapp.core.errors import DomainError
 
 from tests.integration.test_trips_factories import disposed_request, equipment, office_user, stock
 from webapp.auth.roles import Role
@@ -354,3 +355,23 @@ def test_unknown_and_wrong_ids_answer_404(client, login, kabid):
     login(kabid)
     assert client.get("/perjalanan/00000000-0000-0000-0000-000000000000").status_code == 404
     assert client.get("/perjalanan/bukan-uuid").status_code == 404
+
+
+def test_departure_is_not_recorded_long_before_the_trip(client, login, kabid, rahmat):
+    trip = schedule(kabid, requests=[disposed_request()], members=[(rahmat, "perekaman")], start=day(5), end=day(5))
+    login(rahmat)
+    resp = client.post_form(f"/perjalanan/{trip.id}/berangkat", token_from=f"/perjalanan/{trip.id}",
+                            follow_redirects=True)
+    assert "paling cepat sehari sebelumnya" in resp.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Trip, trip.id).status == "dijadwalkan"
+
+
+def test_a_scheduled_request_is_cancelled_through_its_trip(client, login, kabid, rahmat):
+    from webapp.requests import services as request_services
+    req = disposed_request()
+    schedule(kabid, requests=[req], members=[(rahmat, "perekaman")], start=day(3), end=day(3))
+    with pytest.raises(DomainError) as error:
+        request_services.cancel_request(req, reason="Desa membatalkan", actor=kabid)
+    assert "Batalkan atau ubah perjalanannya dahulu" in str(error.value.message)
+    assert req.status == "dijadwalkan"

@@ -13,6 +13,7 @@ from webapp.auth.forms import UserForm
 from webapp.auth.models import User
 from webapp.auth.roles import Role
 from webapp.core.authz import roles_required
+from webapp.core.db import utcnow
 from webapp.core.errors import DomainError, attach_to_form
 from webapp.core.web import render_page
 from webapp.extensions import db
@@ -44,7 +45,8 @@ def users():
     q = request.args.get("q", "").strip()[:60]
     role = request.args.get("role") or None
     items = services.list_users(q, role if role in {r.value for r in Role} else None)
-    return render_page("admin/users.html", fragment="rows", users=items, q=q, role=role, roles=list(Role))
+    return render_page("admin/users.html", fragment="rows", users=items, q=q, role=role, roles=list(Role),
+                       now=utcnow())
 
 
 @bp.route("/pengguna/baru", methods=["GET", "POST"])

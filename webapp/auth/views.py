@@ -16,8 +16,10 @@ from webapp.extensions import limiter
 
 bp = Blueprint("auth", __name__)
 
+# Only attempts that fail count: a busy office behind one address must not lock itself out.
 login_limit = limiter.shared_limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], scope="login",
-                                   methods=["POST"])
+                                   methods=["POST"], deduct_when=lambda response: response.status_code != 302
+                                   and "HX-Trigger" not in response.headers)
 
 
 def _safe_next(target: str | None) -> str | None:

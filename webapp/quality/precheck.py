@@ -141,7 +141,22 @@ def check_residents(residents: Sequence[ResidentInput], *, today: date | None = 
             if finding.rule_code in SKIPPED_RULES or finding.severity == "info":
                 continue
             check.raise_to("warning", finding.message)
+    _apply_cases_of_unmatched(residents, results)
     return results
+
+
+def outside_key(resident: ResidentInput) -> str:
+    """The key a case uses for a resident the register does not know (see open_precheck_cases)."""
+    return "ext:" + services.person_key(_clean_nik(resident.nik), resident.name, resident.birth_date)[:28]
+
+
+def _apply_cases_of_unmatched(residents: Sequence[ResidentInput], results: dict) -> None:
+    """Cases opened earlier for residents missing from the register flag them too."""
+    keys = {outside_key(r): r.key for r in residents
+            if _clean_nik(r.nik) and results[r.key].person_key is None}
+    for key, cases in services.active_cases_for_keys(list(keys)).items():
+        for case in cases:
+            _apply_case(results[keys[key]], case)
 
 
 def _best_match(people: list[Person], resident: ResidentInput) -> Person | None:
@@ -167,7 +182,7 @@ def _apply_case(check: ResidentCheck, case: QualityCase) -> None:
 
 
 def open_precheck_cases(request_id, residents: Sequence[ResidentInput], *, actor,
-                        checks: dict | None = None) -> list[QualityCase]:
+                        checks: dict | None = None, desa_code: str | None = None) -> list[QualityCase]:
     """Open a case (opened_by "pra-perjalanan") for each resident not already covered by an
     active case who is blocked (an error case) or whose list entry disagrees with the register
     (not found, other name or birth date, a likely duplicate: a warning case). The caller commits."""
@@ -180,16 +195,16 @@ def open_precheck_cases(request_id, residents: Sequence[ResidentInput], *, actor
         if check is None or check.case_ids or not (check.blocked or check.register_issue):
             continue
         nik = _clean_nik(resident.nik)
-        keys = [check.person_key] if check.person_key else \
-            ["ext:" + services.person_key(nik, resident.name, resident.birth_date)[:28]]
+        keys = [check.person_key] if check.person_key else [outside_key(resident)]
         rule = "nik.invalid" if not check.nik_valid else "pra-perjalanan"
         if services.finding_key(rule, keys) in known:
             continue
         summary = _("Pemeriksaan pra-perjalanan (permohonan %(r)s): %(n)s (NIK %(k)s) — %(why)s",
                     r=request_id, n=resident.name, k=mask(nik), why="; ".join(check.reasons))
         case = services.open_case(actor=actor, summary=summary, kind="anomali", rule_code=rule,
-                                  severity="error" if check.blocked else "warning", person_keys=keys, opened_by="pra-perjalanan",
-                                  subject_name=resident.name, subject_nik=nik, request_id=str(request_id))
+                                  severity="error" if check.blocked else "warning", person_keys=keys,
+                                  opened_by="pra-perjalanan", subject_name=resident.name, subject_nik=nik,
+                                  request_id=str(request_id), desa_code=desa_code)
         known.add(case.finding_key)
         check.case_ids.append(case.id)
         check.case_numbers.append(case.number)

@@ -155,8 +155,12 @@ def duplicate_config():
 
 
 def rule_config():
+    """Rule thresholds: the office's settings page first (KK size), then QUALITY_RULES."""
     from webapp.quality.rules import RuleConfig
-    return RuleConfig.from_mapping(current_app.config.get("QUALITY_RULES"))
+    from webapp.settings import services as settings
+    mapping = {"max_kk_members": settings.get_int("kk_max_members")}
+    mapping.update(current_app.config.get("QUALITY_RULES") or {})
+    return RuleConfig.from_mapping(mapping)
 
 
 def _index_key(snapshot_id) -> str:
@@ -385,6 +389,8 @@ def rule_title(code: str) -> str:
         return _("Kemungkinan satu orang dengan dua rekaman atau lebih")
     if code == "petugas":
         return _("Dilaporkan petugas")
+    if code == "pra-perjalanan":
+        return _("Pemeriksaan pra-perjalanan: data di daftar desa berbeda dengan database")
     rule = RULES.get(code)
     return str(rule.title) if rule else code
 

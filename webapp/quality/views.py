@@ -98,8 +98,17 @@ def _case_context(case: QualityCase, **forms):
                    decisions=services.decisions_for(case.person_keys) if case.kind == "ganda" else [],
                    submit_form=forms.get("submit_form") or SubmitForm(prefix="ajukan"),
                    resolve_form=forms.get("resolve_form") or ResolveForm(prefix="selesai"),
-                   reject_form=forms.get("reject_form") or RejectForm(prefix="tolak"))
+                   reject_form=forms.get("reject_form") or RejectForm(prefix="tolak"),
+                   case_request=_request_of(case))
     return context
+
+
+def _request_of(case: QualityCase):
+    """The village request a pre-trip case came from (it stores the request's number)."""
+    if not case.request_id:
+        return None
+    from webapp.requests.models import VillageRequest
+    return db.session.execute(select(VillageRequest).where(VillageRequest.number == case.request_id)).scalar()
 
 
 def _audit_case_view(case: QualityCase) -> None:

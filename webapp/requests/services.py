@@ -25,7 +25,7 @@ from webapp.identity.nik import check_kk, check_nik, mask
 from webapp.layanan.catalog import SERVICES, equipment_for, service_label, stock_for
 from webapp.requests.importer import (ImportResult, ResidentRow, age_on, eligibility_warnings,
                                       read_resident_file)
-from webapp.requests.models import (BARU, DIBATALKAN, DIDISPOSISI, DIKEMBALIKAN,
+from webapp.requests.models import (BARU, DIBATALKAN, DIDISPOSISI, DIJADWALKAN, DIKEMBALIKAN,
                                     DIVISION_OF_KABID, DIVISIONS, REGISTERING_ROLES, REQUEST_WORKFLOW,
                                     Disposition, RequestedService, RequestResident, VillageRequest)
 from webapp.requests.timeline import REQUEST_SOP_STEPS, StepResult, step_durations
@@ -209,6 +209,10 @@ def resubmit_request(req: VillageRequest, *, actor, note: str = "") -> None:
 
 
 def cancel_request(req: VillageRequest, *, reason: str, actor) -> None:
+    if req.status == DIJADWALKAN:
+        # Its trip holds officers, equipment and issued stock: the trip is cancelled first.
+        raise DomainError(_l("Permohonan ini sudah masuk jadwal perjalanan. Batalkan atau ubah perjalanannya "
+                             "dahulu; permohonan kembali ke status didisposisi dan dapat dibatalkan."), field="reason")
     reason = (reason or "").strip()
     if len(reason) < 5:
         raise DomainError(_l("Tulis alasan pembatalan."), field="reason")
@@ -371,6 +375,18 @@ class BerkasSection:
     problems: list[str]
 
 
+def _service_facts(code: str, resident, on: date | None) -> set[str]:
+    """Facts a requirement template can depend on. A birth reported after the deadline
+    (birth_report_days, 60 by default) needs the late-report statement: for akta kelahiran
+    the resident is the child, so the birth date says it."""
+    facts: set[str] = set()
+    if code == "AKTA_LAHIR" and resident.birth_date:
+        from webapp.settings import services as settings
+        if ((on or date.today()) - resident.birth_date).days > settings.get_int("birth_report_days"):
+            facts.add("late_report")
+    return facts
+
+
 def berkas_sections(req: VillageRequest) -> tuple[list[BerkasSection], bool]:
     """Per resident: what to bring for each requested service (from the requirement templates),
     and eligibility warnings. The flag says whether the requirement templates are available."""
@@ -383,7 +399,8 @@ def berkas_sections(req: VillageRequest) -> tuple[list[BerkasSection], bool]:
         age = resident_age(resident)
         services = []
         for code, sub in resident.service_pairs:
-            lines = requirements_for(code, sub, age_years=age) if requirements_for else []
+            facts = _service_facts(code, resident, req.requested_date)
+            lines = requirements_for(code, sub, age_years=age, facts=facts) if requirements_for else []
             services.append((service_label(code, sub), lines))
         problems = eligibility_warnings(resident.service_pairs, resident.birth_date, today=req.requested_date)
         sections.append(BerkasSection(resident, age, services, problems))

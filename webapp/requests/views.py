@@ -25,7 +25,7 @@ from webapp.requests import services
 from webapp.requests.forms import DispositionForm, ImportForm, LetterForm, ReasonForm, ResidentForm
 from webapp.requests.importer import MAX_IMPORT_BYTES, ResidentRow
 from webapp.requests.models import (BARU, DIVISION_LABELS, KABIDS, REGISTERING_ROLES, REQUEST_WORKFLOW,
-                                    STATUS_LABELS, DIDISPOSISI, DIKEMBALIKAN)
+                                    STATUS_LABELS, DIDISPOSISI, DIJADWALKAN, DIKEMBALIKAN)
 from webapp.wilayah.services import kecamatan_list, village_choices
 
 bp = Blueprint("requests", __name__, url_prefix="/permohonan")
@@ -42,7 +42,7 @@ KABID_DIVISION = {Role.KABID_DAFDUK: "dafduk", Role.KABID_CAPIL: "capil"}
 @bp.context_processor
 def _request_helpers():
     from webapp.layanan.catalog import service_label
-    return {"service_label": service_label, "services_catalog": SERVICES}
+    return {"service_label": service_label, "services_catalog": SERVICES, "division_labels": DIVISION_LABELS}
 
 
 def _request_or_404(request_id):
@@ -164,7 +164,7 @@ def _detail_context(req, **extra):
         if req.status in (BARU, DIKEMBALIKAN, DIDISPOSISI) else [],
         can_dispose=current_user.role == Role.KEPALA_DINAS and req.status == BARU,
         can_resubmit=req.status == DIKEMBALIKAN and current_user.role in REGISTERING_ROLES,
-        can_cancel=current_user.role in CANCEL_ROLES and BARU in REQUEST_WORKFLOW.transitions
+        can_cancel=current_user.role in CANCEL_ROLES and req.status != DIJADWALKAN
         and "dibatalkan" in REQUEST_WORKFLOW.next_statuses(req.status),
     )
     context.update(extra)
@@ -195,13 +195,15 @@ def open_quality_cases(request_id):
     """Pre-trip check: open a data-quality case for every resident who cannot be served on site
     and is not covered by a case yet, so the office can verify them with the centre."""
     req = _request_or_404(request_id)
-    opened = precheck.open_precheck_cases(req.number, precheck_inputs(req.residents), actor=current_user)
+    opened = precheck.open_precheck_cases(req.number, precheck_inputs(req.residents), actor=current_user,
+                                          desa_code=req.desa_code)
     db.session.commit()
     if opened:
         flash(_("%(n)d kasus dibuka untuk diverifikasi: %(k)s.", n=len(opened),
                 k=", ".join(c.number for c in opened)), "success")
     else:
-        flash(_("Tidak ada kasus baru: warga yang bermasalah sudah punya kasus."), "info")
+        flash(_("Tidak ada kasus baru yang perlu dibuka: warga yang datanya bermasalah sudah punya kasus "
+                "(warga tanpa NIK tidak dibuatkan kasus; datanya dicek saat pelayanan)."), "info")
     return redirect(url_for("requests.request_detail", request_id=req.id) + "#cek-kualitas")
 
 
@@ -500,7 +502,7 @@ def request_return(request_id):
 @roles_required(Role.KEPALA_DINAS)
 def inbox():
     items = services.inbox_requests()
-    return render_template("requests/inbox.html", items=items,
+    return render_template("requests/inbox.html", items=items, count=len(items),
                            counts=services.resident_counts([r.id for r in items]),
                            waiting={r.id: services.waiting_since(r) for r in items})
 

@@ -18,7 +18,7 @@ from webapp.core.changes import change_status, history_of, record_change
 from webapp.core.counters import human_number
 from webapp.core.db import utcnow
 from webapp.core.errors import DomainError, PermissionDenied
-from webapp.core.timefmt import wita_today
+from webapp.core.timefmt import to_wita, wita_today
 from webapp.extensions import db
 from webapp.inventory import services as inventory
 from webapp.inventory.models import EquipmentItem
@@ -578,6 +578,9 @@ def record_departure(trip: Trip, *, actor, at: datetime | None = None) -> Trip:
                 raise DomainError(_l("Keberangkatan perjalanan ini sudah tercatat atau perjalanan dibatalkan."))
             raise PermissionDenied(_l("Hanya kabid atau anggota tim perjalanan ini yang mencatat keberangkatan."))
         at = at or utcnow()
+        if to_wita(at).date() < trip.start_date - timedelta(days=1):
+            raise DomainError(_l("Perjalanan ini dijadwalkan %(d)s: keberangkatan dapat dicatat paling cepat "
+                                 "sehari sebelumnya.", d=date_range_label(trip.start_date, trip.end_date)))
         change_status(trip, DEPARTED, actor=actor, workflow=TRIP_WORKFLOW, at=at)
         trip.departed_at = at
         for req in requests_of(trip):

@@ -40,6 +40,13 @@
     }
   });
 
+  // A plain (non-htmx) form asks first when it carries data-confirm (hx-confirm only covers htmx).
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var message = form && form.getAttribute && form.getAttribute("data-confirm");
+    if (message && !window.confirm(message)) event.preventDefault();
+  }, true);
+
   document.addEventListener("click", function (event) {
     var closer = event.target.closest("[data-close-dialog]");
     if (closer) {
