@@ -193,3 +193,19 @@ def test_berkas_page_per_resident(client, login_as, make_request):
     assert page.count('data-testid="berkas-resident"') == 2
     assert "Utuh Basri" in page and req.residents[0].nik not in page and "data-print" in page
     assert "Akta Kelahiran" in page and "Umur pada hari pelayanan" in page
+
+
+def test_the_same_file_twice_or_a_repeated_nik_is_refused_with_the_rows(client, login_as, make_request):
+    req = make_request(residents=[])
+    login_as(Role.OPERATOR)
+    csv = (HEADER + f'Anang Basri;{NIK_17};;L;{SEVENTEEN:%d-%m-%Y};KTP_EL:baru;\n'
+                  + f"Galuh Norhayati;{NIK_MOTHER};;P;02-07-1988;KK:tambah_anggota;\n")
+    assert upload(client, req, csv.encode("utf-8")).status_code == 302
+    again = upload(client, req, csv.encode("utf-8")).get_data(as_text=True)
+    assert again.count("sudah ada di daftar warga permohonan") == 2
+    repeated = HEADER + f"Utuh;{NIK_MOTHER[:-4]}0099;;P;02-07-1988;KTP_EL:baru;\n" \
+        + f"Utuh Lagi;{NIK_MOTHER[:-4]}0099;;P;02-07-1988;PEREKAMAN;\n"
+    page = upload(client, req, repeated.encode("utf-8")).get_data(as_text=True)
+    assert "NIK sama dengan baris 2" in page
+    db.session.expire_all()
+    assert len(db.session.get(VillageRequest, req.id).residents) == 2       # nothing added twice

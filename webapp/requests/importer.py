@@ -210,7 +210,11 @@ def _read_table(table: list[tuple[int, list[object]]], *, today: date, service_d
         if row is not None:
             if row.nik:
                 if row.nik in seen_nik:
-                    row.warnings.append(str(_l("NIK sama dengan baris %(n)s.", n=seen_nik[row.nik])))
+                    # One resident, one row (several services go in one cell): a repeated NIK is
+                    # a mistake in the list, or one NIK carried by two people — both need fixing.
+                    result.problems.append(RowProblem(number, "nik", str(_l(
+                        "NIK sama dengan baris %(n)s. Satu warga satu baris; beberapa layanan dipisah "
+                        "titik koma.", n=seen_nik[row.nik]))))
                 else:
                     seen_nik[row.nik] = number
             result.rows.append(row)

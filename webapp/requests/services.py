@@ -23,7 +23,7 @@ from webapp.extensions import db
 from webapp.files.services import LETTER_TYPES, register_file_owner, store_upload
 from webapp.identity.nik import check_kk, check_nik, mask
 from webapp.layanan.catalog import SERVICES, equipment_for, service_label, stock_for
-from webapp.requests.importer import (ImportResult, ResidentRow, age_on, eligibility_warnings,
+from webapp.requests.importer import (ImportResult, ResidentRow, RowProblem, age_on, eligibility_warnings,
                                       read_resident_file)
 from webapp.requests.models import (BARU, DIBATALKAN, DIDISPOSISI, DIJADWALKAN, DIKEMBALIKAN,
                                     DIVISION_OF_KABID, DIVISIONS, REGISTERING_ROLES, REQUEST_WORKFLOW,
@@ -286,6 +286,11 @@ def import_residents(req: VillageRequest, data: bytes, filename: str, *, actor) 
     """All or nothing: with any problem nothing is added and the result lists every problem."""
     _require_editable(req, actor)
     result = read_resident_file(data, filename, service_date=req.requested_date)
+    listed = {r.nik: r.name for r in req.residents if r.nik}
+    for row in result.rows:
+        if row.nik and row.nik in listed:   # importing the same file twice must not double the list
+            result.problems.append(RowProblem(row.row, "nik", str(_l(
+                "NIK ini sudah ada di daftar warga permohonan (%(n)s).", n=listed[row.nik]))))
     if not result.ok:
         return result
     position = _next_position(req)
