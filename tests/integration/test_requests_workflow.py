@@ -5,6 +5,8 @@ from datetime import date, timedelta
 
 import pytest
 
+from webapp.core.errors import DomainError
+
 from webapp.auth.roles import Role
 from webapp.core.changes import StatusHistory
 from webapp.extensions import db
@@ -270,3 +272,11 @@ def test_late_birth_report_asks_for_the_late_statement(client, login_as, make_re
     on_time = client.get(f"/permohonan/{make_request(residents=newborn).id}/berkas").get_data(as_text=True)
     assert "keterlambatan pelaporan kelahiran" in late
     assert "keterlambatan pelaporan kelahiran" not in on_time
+
+
+def test_an_empty_list_is_not_disposed(make_request, make_user):
+    req = make_request(residents=[])
+    with pytest.raises(DomainError) as error:
+        services.dispose_request(req, divisions=["dafduk"], instruction="Jadwalkan", due_date=None,
+                                 actor=make_user(Role.KEPALA_DINAS))
+    assert "masih kosong" in str(error.value.message) and req.status == "baru"

@@ -172,6 +172,10 @@ def dispose_request(req: VillageRequest, *, divisions: list[str], instruction: s
             chosen.append(division)
     if not chosen:
         raise DomainError(_l("Pilih bidang yang memimpin."), field="lead_division")
+    if not req.residents:
+        # The list decides the team, equipment and blank stock; it locks once disposed.
+        raise DomainError(_l("Daftar warga permohonan ini masih kosong. Minta desa melengkapinya "
+                             "(kembalikan ke desa) sebelum didisposisikan."), field="instruction")
     if any(d not in DIVISIONS for d in chosen):
         raise DomainError(_l("Bidang tidak dikenal."), field="lead_division")
     if due_date is not None and due_date > req.requested_date:
