@@ -405,13 +405,20 @@ def active_cases_for_keys(keys: Sequence[str]) -> dict[str, list[QualityCase]]:
     """{person_key: active cases} — the flag lookup."""
     if not keys:
         return {}
-    rows = db.session.execute(
-        select(CasePerson.person_key, QualityCase).join(QualityCase, CasePerson.case_id == QualityCase.id)
-        .where(CasePerson.person_key.in_(list(keys)), QualityCase.status.in_(ACTIVE_CASE_STATUSES))
-        .order_by(QualityCase.created_at))
+    # Two indexed steps: SQLite's planner otherwise walks the case table by status for the join.
+    links = db.session.execute(select(CasePerson.person_key, CasePerson.case_id)
+                               .where(CasePerson.person_key.in_(list(keys)))).all()
+    if not links:
+        return {}
+    cases = {c.id: c for c in db.session.execute(
+        select(QualityCase).where(QualityCase.id.in_({case_id for _key, case_id in links}),
+                                  QualityCase.status.in_(ACTIVE_CASE_STATUSES))).scalars()}
     found: dict[str, list[QualityCase]] = {}
-    for key, case in rows:
-        found.setdefault(key, []).append(case)
+    for key, case_id in links:
+        if case_id in cases:
+            found.setdefault(key, []).append(cases[case_id])
+    for items in found.values():
+        items.sort(key=lambda c: c.created_at)
     return found
 
 
