@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import pytest
 from playwright.sync_api import expect
 
-from tests.integration.test_trips_factories import equipment, office_user, stock
+from tests.integration.trip_factories import equipment, office_user, stock
 from webapp.auth.roles import Role
 from webapp.core.timefmt import wita_today
 from webapp.requests.demo import make_nik

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import expect
 
-from tests.integration.test_trips_factories import disposed_request, equipment, office_user, stock
+from tests.integration.trip_factories import disposed_request, equipment, office_user, stock
 from webapp.auth.roles import Role
 from webapp.core.timefmt import wita_today
 

@@ -2,7 +2,7 @@
 verification cases), on the trip page and its checklist; hidden from a village head."""
 from webapp.auth.roles import Role
 from webapp.quality.models import QualityCase
-from tests.integration.test_trips_factories import disposed_request
+from tests.integration.trip_factories import disposed_request
 
 
 def test_request_page_flags_each_resident_for_office_staff(client, login_as):

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from webapp.core.errors import DomainError
 
-from tests.integration.test_trips_factories import disposed_request, equipment, office_user, stock
+from tests.integration.trip_factories import disposed_request, equipment, office_user, stock
 from webapp.auth.roles import Role
 from webapp.core.changes import history_of
 from webapp.core.timefmt import wita_today
