@@ -16,14 +16,18 @@
   document.addEventListener("DOMContentLoaded", function () { openModals(document); });
 
   // A re-login dialog already open keeps what was typed into it: a second refused request
-  // (two searches in flight when the session ended) must not replace it.
+  // (two searches in flight when the session ended) must not replace it. A refusal of a request
+  // sent before the session was renewed is stale too: it must not reopen the dialog.
+  var renewedAt = 0;
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    event.detail.xhr.kpSentAt = Date.now();
+  });
   document.addEventListener("htmx:beforeSwap", function (event) {
     var detail = event.detail;
-    var open = document.getElementById("relogin-dialog");
-    if (open && detail.target && detail.target.id === "modal" && detail.xhr.status >= 400 &&
-        detail.pathInfo && detail.pathInfo.requestPath.indexOf("/masuk/ulang") === -1) {
-      detail.shouldSwap = false;
-    }
+    if (!detail.target || detail.target.id !== "modal" || detail.xhr.status < 400) return;
+    if (detail.pathInfo && detail.pathInfo.requestPath.indexOf("/masuk/ulang") !== -1) return;
+    var stale = (detail.xhr.kpSentAt || 0) <= renewedAt;
+    if (document.getElementById("relogin-dialog") || stale) detail.shouldSwap = false;
   });
 
   // After re-login the server hands the page its new CSRF token; the page and what the
@@ -31,6 +35,7 @@
   document.body && document.body.addEventListener("kp:session-renewed", function (event) {
     var token = event.detail && event.detail.csrf;
     if (!token) return;
+    renewedAt = Date.now();
     document.body.setAttribute("hx-headers", JSON.stringify({"X-CSRFToken": token}));
     document.querySelectorAll('input[name="csrf_token"]').forEach(function (input) { input.value = token; });
     var dialog = document.getElementById("relogin-dialog");
