@@ -59,5 +59,8 @@ def test_relogin_dialog_keeps_what_was_typed(page, base_url, login_page, live_db
     dialog.get_by_role("button", name="Masuk").click()
     expect(page.locator("#relogin-dialog")).to_have_count(0)
     expect(search).to_have_value("ketikan-saya")
-    search.fill("ketikan-saya2")  # and work goes on with the renewed session
+    # and work goes on with the renewed session
+    with page.expect_response(lambda r: "/admin/pengguna" in r.url and "ketikan-saya2" in r.url) as answer:
+        search.fill("ketikan-saya2")
+    assert answer.value.status == 200
     expect(page.locator("#rows")).to_contain_text("Tidak ada pengguna yang cocok")
