@@ -8,6 +8,24 @@ from webapp.core.authz import roles_required
 from webapp.core.web import render_page
 from webapp.main.dashboard import nav_item
 
+ACTION_LABELS = {
+    "view": _l("melihat rekaman lengkap"), "view_nik": _l("menampilkan NIK lengkap"),
+    "create": _l("membuat"), "update": _l("mengubah"), "delete": _l("menghapus"), "status": _l("mengubah status"),
+    "import": _l("mengimpor"), "decide": _l("memutuskan"), "login": _l("masuk"),
+    "tambah": _l("menambah"), "ubah": _l("mengubah"), "hapus": _l("menghapus"),
+    "login_failed": _l("gagal masuk"), "login_locked": _l("mencoba masuk saat akun terkunci"),
+    "account_locked": _l("akun dikunci"), "login_inactive": _l("mencoba masuk dengan akun nonaktif"),
+}
+ENTITY_LABELS = {
+    "user": _l("pengguna"), "request": _l("permohonan"), "request_resident": _l("warga permohonan"),
+    "requested_service": _l("layanan warga"), "disposition": _l("disposisi"), "file": _l("berkas"),
+    "trip": _l("perjalanan"), "trip_member": _l("anggota tim"), "equipment": _l("peralatan"),
+    "stock_balance": _l("saldo stok"), "stock_movement": _l("mutasi stok"), "person": _l("penduduk"),
+    "quality_case": _l("kasus kualitas data"), "duplicate_decision": _l("keputusan data ganda"),
+    "register_import": _l("impor register"), "requirement_template": _l("templat syarat"),
+    "requirement_item": _l("butir syarat"), "setting": _l("pengaturan"),
+}
+
 bp = Blueprint("audit", __name__, url_prefix="/admin/audit")
 nav_item(91, "audit.audit_log", _l("Audit"))
 
@@ -19,4 +37,5 @@ def audit_log():
     page = services.search(filters)
     return render_page("audit/list.html", fragment="rows", page=page, filters=filters,
                        actions=services.distinct_values(AuditEntry.action),
-                       entity_types=services.distinct_values(AuditEntry.entity_type))
+                       entity_types=services.distinct_values(AuditEntry.entity_type),
+                       action_labels=ACTION_LABELS, entity_labels=ENTITY_LABELS)
