@@ -45,6 +45,7 @@ def build_schema(app) -> None:
     with app.app_context():
         db.create_all()
         load_regions()
+        db.session.commit()
         db.session.remove()
 
 
@@ -149,11 +150,13 @@ def make_user(app):
         role = Role(role)
         if role == Role.KEPALA_DESA and desa_code is None:
             desa_code = "63.06.10.2009"  # Loksado
-        return auth_services.create_user(
+        user = auth_services.create_user(
             username=username or f"{role.value.replace('_', '')}{counter['n']}",
             full_name=kwargs.pop("full_name", f"Pengguna {role.value} {counter['n']}"),
             role=role.value, password=password, desa_code=desa_code,
             must_change_password=must_change_password, **kwargs)
+        db.session.commit()   # as the admin page's request would
+        return user
 
     return factory
 

@@ -87,6 +87,8 @@ def create_app(config: Config | dict | None = None) -> Flask:
 
     _load_domains(app)
 
+    from webapp.core import uow
+    uow.init_app(app)
     _register_hooks(app)
     _register_template_helpers(app)
     from webapp.core.logging import install_scrubber

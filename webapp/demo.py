@@ -1,7 +1,7 @@
 """`flask demo load`: believable data so a newcomer sees every feature working.
 
 Each domain registers a loader with `@demo_loader(order)`; loaders run in order, each in its own
-transaction, and must be idempotent (check before creating)."""
+unit of work, and must be idempotent (check before creating)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -31,16 +31,13 @@ def demo_loader(order: int):
 
 
 def run_demo_loaders(echo: Callable[[str], None] = print) -> None:
-    from webapp.extensions import db
+    from webapp.core.uow import unit_of_work
 
     for loader in sorted(_LOADERS, key=lambda l: (l.order, l.name)):
-        try:
-            for line in loader.run() or []:
-                echo(line)
-            db.session.commit()
-        except Exception:
-            db.session.rollback()
-            raise
+        with unit_of_work():
+            lines = loader.run() or []
+        for line in lines:
+            echo(line)
 
 
 @demo_cli.command("load")

@@ -90,8 +90,10 @@ def make_live_user(live_db):
             return existing
         if role == Role.KEPALA_DESA:
             kwargs.setdefault("desa_code", "63.06.10.2009")
-        return services.create_user(username=username, full_name=kwargs.pop("full_name", f"Uji {role.label}"),
+        user = services.create_user(username=username, full_name=kwargs.pop("full_name", f"Uji {role.label}"),
                                     role=role.value, password=PASSWORD, must_change_password=False, **kwargs)
+        live_db.session.commit()   # the live server reads it from its own connection
+        return user
     return factory
 
 

@@ -22,7 +22,9 @@ def form(**values):
 def make_item(number="KP/KM/2023/001", **kw):
     values = dict(inventory_number=number, kind="kamera", name="Canon EOS 3000D", condition="baik", in_service=True)
     values.update(kw)
-    return services.create_equipment(actor=None, **values)
+    item = services.create_equipment(actor=None, **values)
+    db.session.commit()
+    return item
 
 
 def test_admin_adds_equipment(client, login_as):

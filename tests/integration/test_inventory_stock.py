@@ -9,6 +9,7 @@ from sqlalchemy import text
 from webapp.audit.models import AuditEntry
 from webapp.auth.roles import Role
 from webapp.core.errors import DomainError
+from webapp.core.uow import unit_of_work
 from webapp.extensions import db
 from webapp.inventory import services
 from webapp.inventory.models import StockMovement
@@ -94,12 +95,13 @@ def test_office_use_comes_straight_from_the_warehouse(app, admin):
     assert services.balance("BLANGKO_KIA") == 6
 
 
-def test_commit_false_lets_the_caller_roll_everything_back(app, admin):
+def test_nothing_commits_inside_so_the_caller_rolls_everything_back(app, admin):
     services.receive("KERTAS_AKTA", 10, actor=admin, reason="x")
+    db.session.commit()
     trip = uuid.uuid4()
-    services.issue_to_trip("KERTAS_AKTA", 4, trip_id=trip, actor=admin, reason="x", commit=False)
+    services.issue_to_trip("KERTAS_AKTA", 4, trip_id=trip, actor=admin, reason="x")
     with pytest.raises(DomainError):
-        services.issue_to_trip("KERTAS_AKTA", 7, trip_id=trip, actor=admin, reason="x", commit=False)
+        services.issue_to_trip("KERTAS_AKTA", 7, trip_id=trip, actor=admin, reason="x")
     db.session.rollback()
     assert services.balance("KERTAS_AKTA") == 10
     assert services.trip_stock(trip) == {}
@@ -107,6 +109,7 @@ def test_commit_false_lets_the_caller_roll_everything_back(app, admin):
 
 def test_database_refuses_a_negative_balance(app, admin):
     services.receive("KERTAS_STRUK", 1, actor=admin, reason="x")
+    db.session.commit()
     with pytest.raises(Exception):
         db.session.execute(text("UPDATE stock_balance SET quantity = -1 WHERE stock_code = 'KERTAS_STRUK'"))
         db.session.flush()
@@ -117,6 +120,7 @@ def test_database_refuses_a_negative_balance(app, admin):
 def test_two_concurrent_issues_cannot_overdraw(app, admin):
     """Two sessions on the real database issue 60 each from 100 at the same moment."""
     services.receive("BLANGKO_KTP", 100, actor=admin, reason="x")
+    db.session.commit()
     admin_id = admin.id
     barrier = threading.Barrier(2)
     outcomes: list[str] = []
@@ -127,10 +131,10 @@ def test_two_concurrent_issues_cannot_overdraw(app, admin):
             actor = db.session.get(User, admin_id)
             barrier.wait()
             try:
-                services.issue_to_trip("BLANGKO_KTP", 60, trip_id=uuid.uuid4(), actor=actor, reason="bersamaan")
+                with unit_of_work():   # as a request would: commit on success, roll back on refusal
+                    services.issue_to_trip("BLANGKO_KTP", 60, trip_id=uuid.uuid4(), actor=actor, reason="bersamaan")
                 outcomes.append("ok")
             except DomainError as error:
-                db.session.rollback()
                 outcomes.append(str(error.message))
             finally:
                 db.session.remove()

@@ -6,6 +6,7 @@ from flask.cli import AppGroup
 from webapp.auth import services
 from webapp.auth.roles import Role
 from webapp.core.errors import DomainError
+from webapp.core.uow import unit_of_work
 
 users_cli = AppGroup("users", help="Kelola akun pengguna.")
 
@@ -22,8 +23,9 @@ def create_command(username, role, full_name, desa_code):
     else:
         password = sys.stdin.readline().rstrip("\n")
     try:
-        user = services.create_user(username=username, full_name=full_name or username, role=role,
-                                    password=password, desa_code=desa_code, must_change_password=False)
+        with unit_of_work():
+            user = services.create_user(username=username, full_name=full_name or username, role=role,
+                                        password=password, desa_code=desa_code, must_change_password=False)
     except DomainError as error:
         raise click.ClickException(str(error.message))
     click.echo(f"Akun {user.username} ({user.role}) dibuat.")

@@ -61,7 +61,7 @@ def create_user(*, username: str, full_name: str, role: str, password: str, acto
                 password_hash=hash_password(password), must_change_password=must_change_password)
     db.session.add(user)
     record_change(user, "create", actor=actor, summary=f"{username} ({role})")
-    db.session.commit()
+    db.session.flush()
     return user
 
 
@@ -77,7 +77,7 @@ def update_user(user: User, *, full_name: str, role: str, desa_code: str | None,
     user.full_name, user.role, user.nip = full_name.strip(), role, nip or None
     user.desa_code = desa_code if role == Role.KEPALA_DESA else None
     record_change(user, "update", actor=actor, summary=", ".join(changed) or "data akun")
-    db.session.commit()
+    db.session.flush()
     return user
 
 
@@ -88,7 +88,7 @@ def set_active(user: User, active: bool, *, actor) -> User:
     if not active:
         user.rotate_session_token()
     record_change(user, "update", actor=actor, summary="diaktifkan" if active else "dinonaktifkan")
-    db.session.commit()
+    db.session.flush()
     return user
 
 
@@ -101,7 +101,7 @@ def reset_password(user: User, *, actor) -> str:
     user.locked_until = None
     user.rotate_session_token()
     record_change(user, "update", actor=actor, summary="kata sandi direset")
-    db.session.commit()
+    db.session.flush()
     return temporary
 
 
@@ -115,7 +115,7 @@ def change_password(user: User, *, current: str, new: str) -> None:
     user.must_change_password = False
     user.rotate_session_token()
     record_change(user, "update", actor=user, summary="kata sandi diganti")
-    db.session.commit()
+    db.session.flush()
 
 
 def authenticate(username: str, password: str, *, max_failures: int, lockout_minutes: int,
@@ -130,12 +130,12 @@ def authenticate(username: str, password: str, *, max_failures: int, lockout_min
     if user is None:
         verify_password(None, password or "")
         audit("login_failed", summary="nama pengguna tidak dikenal")
-        db.session.commit()
+        db.session.flush()
         raise wrong
     if user.locked_until and user.locked_until > now:
         minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
         audit("login_locked", entity_type="user", entity_id=user.id, summary=user.username)
-        db.session.commit()
+        db.session.flush()
         raise LoginError(_l("Akun dikunci sementara karena terlalu banyak percobaan gagal. "
                             "Coba lagi dalam %(m)d menit atau hubungi admin.", m=minutes))
     if not verify_password(user.password_hash, password or ""):
@@ -144,15 +144,15 @@ def authenticate(username: str, password: str, *, max_failures: int, lockout_min
             user.locked_until = now + timedelta(minutes=lockout_minutes)
             user.failed_logins = 0
             audit("account_locked", entity_type="user", entity_id=user.id, summary=user.username)
-            db.session.commit()
+            db.session.flush()
             raise LoginError(_l("Terlalu banyak percobaan gagal. Akun dikunci selama %(m)d menit.",
                                 m=lockout_minutes))
         audit("login_failed", entity_type="user", entity_id=user.id, summary=user.username)
-        db.session.commit()
+        db.session.flush()
         raise wrong
     if not user.active:
         audit("login_inactive", entity_type="user", entity_id=user.id, summary=user.username)
-        db.session.commit()
+        db.session.flush()
         raise LoginError(_l("Akun ini tidak aktif. Hubungi admin."))
     user.failed_logins = 0
     user.locked_until = None
@@ -160,7 +160,7 @@ def authenticate(username: str, password: str, *, max_failures: int, lockout_min
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     audit("login", actor=user, entity_type="user", entity_id=user.id, summary=user.username)
-    db.session.commit()
+    db.session.flush()
     return user
 
 

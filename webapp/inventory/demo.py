@@ -55,13 +55,11 @@ def load_inventory():
         if db.session.execute(select(EquipmentItem.id).where(EquipmentItem.inventory_number == number)).first():
             continue
         services.create_equipment(inventory_number=number, kind=kind, name=name, serial_number=serial,
-                                  condition=condition, in_service=in_service, notes=notes, actor=admin,
-                                  commit=False)
+                                  condition=condition, in_service=in_service, notes=notes, actor=admin)
         created += 1
     received = 0
     if not db.session.execute(select(StockMovement.id).where(StockMovement.kind == "receipt")).first():
         for code, quantity, reason in RECEIPTS:
-            services.receive(code, quantity, actor=admin, reason=reason, commit=False)
+            services.receive(code, quantity, actor=admin, reason=reason)
             received += 1
-    db.session.commit()
     return [f"Peralatan: {created} dicatat; penerimaan stok: {received}."]

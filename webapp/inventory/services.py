@@ -1,6 +1,6 @@
 """Equipment register and blank stock ledger. Plain arguments in; DomainError (Indonesian) out.
 
-Stock API (the trips domain composes these in one transaction with commit=False):
+Stock API (callers compose these in their one transaction; nothing here commits):
     balances() -> dict[str, int]; balance(code) -> int
     receive(code, quantity, *, actor, reason) -> StockMovement
     issue_to_trip(code, quantity, *, trip_id, actor, reason) -> StockMovement
@@ -164,7 +164,7 @@ def _lock(code: str) -> None:
 
 
 def _movement(code: str, kind: str, quantity: int, delta: int, *, actor, reason: str,
-              trip_id: uuid.UUID | None, commit: bool) -> StockMovement:
+              trip_id: uuid.UUID | None) -> StockMovement:
     actor_id = getattr(actor, "id", None) if getattr(actor, "is_authenticated", False) else None
     actor_name = getattr(actor, "username", None) if actor_id else "system"
     movement = StockMovement(stock_code=code, kind=kind,
@@ -175,8 +175,7 @@ def _movement(code: str, kind: str, quantity: int, delta: int, *, actor, reason:
     record_change(movement, "create", actor=actor,
                   summary=f"{stock_label(code)}: {MOVEMENT_LABELS[kind]} {_amount(code, quantity)}{trip} — {reason[:120]}",
                   data={"stock_code": code, "kind": kind, "quantity": quantity, "balance_delta": delta})
-    if commit:
-        db.session.commit()
+    db.session.flush()
     return movement
 
 
@@ -198,22 +197,22 @@ def balances() -> dict[str, int]:
     return {code: int(rows.get(code, 0)) for code in STOCK_ITEMS}
 
 
-def receive(stock_code: str, quantity, *, actor, reason: str, commit: bool = True) -> StockMovement:
+def receive(stock_code: str, quantity, *, actor, reason: str) -> StockMovement:
     """Stock arrives at the office warehouse (e.g. distribution from Ditjen Dukcapil)."""
     code, qty, why = _check_code(stock_code), parse_quantity(quantity), _check_reason(reason)
     _put(code, qty)
-    return _movement(code, "receipt", qty, qty, actor=actor, reason=why, trip_id=None, commit=commit)
+    return _movement(code, "receipt", qty, qty, actor=actor, reason=why, trip_id=None)
 
 
-def issue_to_trip(stock_code: str, quantity, *, trip_id, actor, reason: str, commit: bool = True) -> StockMovement:
+def issue_to_trip(stock_code: str, quantity, *, trip_id, actor, reason: str) -> StockMovement:
     code, qty, why = _check_code(stock_code), parse_quantity(quantity), _check_reason(reason)
     trip = _check_trip(trip_id)
     if not _take(code, qty):
         raise _shortfall(code, qty)
-    return _movement(code, "issue", qty, -qty, actor=actor, reason=why, trip_id=trip, commit=commit)
+    return _movement(code, "issue", qty, -qty, actor=actor, reason=why, trip_id=trip)
 
 
-def _trip_out(code: str, trip_id: uuid.UUID, qty: int, kind: str, *, actor, reason: str, commit: bool,
+def _trip_out(code: str, trip_id: uuid.UUID, qty: int, kind: str, *, actor, reason: str,
               back_to_warehouse: bool) -> StockMovement:
     _lock(code)
     left = trip_stock(trip_id).get(code, TripStock()).outstanding
@@ -224,39 +223,38 @@ def _trip_out(code: str, trip_id: uuid.UUID, qty: int, kind: str, *, actor, reas
     if back_to_warehouse:
         _put(code, qty)
     return _movement(code, kind, qty, qty if back_to_warehouse else 0, actor=actor, reason=reason,
-                     trip_id=trip_id, commit=commit)
+                     trip_id=trip_id)
 
 
-def _use_or_spoil(kind: str, stock_code: str, quantity, *, trip_id, actor, reason: str,
-                  commit: bool) -> StockMovement:
+def _use_or_spoil(kind: str, stock_code: str, quantity, *, trip_id, actor, reason: str) -> StockMovement:
     code, qty, why = _check_code(stock_code), parse_quantity(quantity), _check_reason(reason)
     if trip_id is None:   # used or spoiled at the office desk: straight from the warehouse
         if not _take(code, qty):
             raise _shortfall(code, qty)
-        return _movement(code, kind, qty, -qty, actor=actor, reason=why, trip_id=None, commit=commit)
-    return _trip_out(code, _check_trip(trip_id), qty, kind, actor=actor, reason=why, commit=commit,
+        return _movement(code, kind, qty, -qty, actor=actor, reason=why, trip_id=None)
+    return _trip_out(code, _check_trip(trip_id), qty, kind, actor=actor, reason=why,
                      back_to_warehouse=False)
 
 
-def record_use(stock_code: str, quantity, *, trip_id, actor, reason: str, commit: bool = True) -> StockMovement:
+def record_use(stock_code: str, quantity, *, trip_id, actor, reason: str) -> StockMovement:
     """Blanks used for finished documents: on a trip (from what it carries) or, with
     trip_id=None, at the office (from the warehouse)."""
-    return _use_or_spoil("use", stock_code, quantity, trip_id=trip_id, actor=actor, reason=reason, commit=commit)
+    return _use_or_spoil("use", stock_code, quantity, trip_id=trip_id, actor=actor, reason=reason)
 
 
-def record_spoiled(stock_code: str, quantity, *, trip_id, actor, reason: str, commit: bool = True) -> StockMovement:
+def record_spoiled(stock_code: str, quantity, *, trip_id, actor, reason: str) -> StockMovement:
     """Blanks spoiled (failed print, damaged): same rules as record_use."""
-    return _use_or_spoil("spoil", stock_code, quantity, trip_id=trip_id, actor=actor, reason=reason, commit=commit)
+    return _use_or_spoil("spoil", stock_code, quantity, trip_id=trip_id, actor=actor, reason=reason)
 
 
-def return_from_trip(stock_code: str, quantity, *, trip_id, actor, reason: str, commit: bool = True) -> StockMovement:
+def return_from_trip(stock_code: str, quantity, *, trip_id, actor, reason: str) -> StockMovement:
     """Unused blanks back to the warehouse: at most issued − used − spoiled − returned."""
     code, qty, why = _check_code(stock_code), parse_quantity(quantity), _check_reason(reason)
-    return _trip_out(code, _check_trip(trip_id), qty, "return", actor=actor, reason=why, commit=commit,
+    return _trip_out(code, _check_trip(trip_id), qty, "return", actor=actor, reason=why,
                      back_to_warehouse=True)
 
 
-def adjust(stock_code: str, delta, *, actor, reason: str, commit: bool = True) -> StockMovement:
+def adjust(stock_code: str, delta, *, actor, reason: str) -> StockMovement:
     """A stock count correction (stock opname): ± delta, never below 0."""
     code, change, why = _check_code(stock_code), parse_quantity(delta, signed=True), _check_reason(reason)
     if change > 0:
@@ -265,7 +263,7 @@ def adjust(stock_code: str, delta, *, actor, reason: str, commit: bool = True) -
         raise DomainError(_l("Koreksi tidak boleh membuat stok %(item)s minus: sisa %(left)s, koreksi −%(asked)s.",
                              item=stock_label(code), left=_amount(code, balance(code)), asked=_amount(code, -change)),
                           field="quantity")
-    return _movement(code, "adjust", abs(change), change, actor=actor, reason=why, trip_id=None, commit=commit)
+    return _movement(code, "adjust", abs(change), change, actor=actor, reason=why, trip_id=None)
 
 
 @dataclass(frozen=True)
@@ -393,28 +391,27 @@ def _equipment_values(*, inventory_number, kind, name, serial_number, condition,
 
 
 def _flush_or_duplicate() -> None:
+    """The unique index decides under concurrency; the caller rolls back on the DomainError."""
     try:
         db.session.flush()
     except IntegrityError:
-        db.session.rollback()
         raise DomainError(_l("Nomor inventaris sudah dipakai peralatan lain."), field="inventory_number") from None
 
 
 def create_equipment(*, inventory_number: str, kind: str, name: str, serial_number: str | None = None,
                      condition: str = "baik", in_service: bool = True, notes: str | None = None,
-                     actor=None, commit: bool = True) -> EquipmentItem:
+                     actor=None) -> EquipmentItem:
     values = _equipment_values(inventory_number=inventory_number, kind=kind, name=name,
                                serial_number=serial_number, condition=condition, in_service=in_service, notes=notes)
     item = EquipmentItem(**values)
     db.session.add(item)
     record_change(item, "create", actor=actor, summary=f"{item.inventory_number} {item.name}")
     _flush_or_duplicate()
-    if commit:
-        db.session.commit()
+    db.session.flush()
     return item
 
 
-def update_equipment(item: EquipmentItem, *, actor, commit: bool = True, **fields) -> EquipmentItem:
+def update_equipment(item: EquipmentItem, *, actor, **fields) -> EquipmentItem:
     values = _equipment_values(exclude_id=item.id, **fields)
     changed = [key for key, value in values.items() if getattr(item, key) != value]
     for key, value in values.items():
@@ -422,13 +419,11 @@ def update_equipment(item: EquipmentItem, *, actor, commit: bool = True, **field
     record_change(item, "update", actor=actor,
                   summary=f"{item.inventory_number}: " + (", ".join(changed) if changed else "tanpa perubahan"))
     _flush_or_duplicate()
-    if commit:
-        db.session.commit()
+    db.session.flush()
     return item
 
 
-def set_in_service(item: EquipmentItem, in_service: bool, *, actor, note: str | None = None,
-                   commit: bool = True) -> EquipmentItem:
+def set_in_service(item: EquipmentItem, in_service: bool, *, actor, note: str | None = None) -> EquipmentItem:
     """Take an item out of service (repair, loss) or back in."""
     note = clean_text(note, "note", required=False, limit=300)
     if in_service and item.condition == "rusak_berat":
@@ -438,6 +433,5 @@ def set_in_service(item: EquipmentItem, in_service: bool, *, actor, note: str | 
     state = "kembali siap pakai" if in_service else "tidak dipakai"
     record_change(item, "update", actor=actor,
                   summary=f"{item.inventory_number}: {state}" + (f" — {note}" if note else ""))
-    if commit:
-        db.session.commit()
+    db.session.flush()
     return item

@@ -191,7 +191,7 @@ def load_quality_demo() -> list[str]:
         services.submit_case(duplicates[1], reference_number="VER/DUKCAPIL/2026/11/0177",
                              reference_date=today - timedelta(days=1), actor=kabid,
                              note="Permohonan hapus rekaman ganda")
-    db.session.commit()
+    db.session.flush()
     counts = services.case_counts()
     return [f"Kualitas data: register demo {outcome.rows_read} penduduk diimpor "
             f"({outcome.import_seconds} s, pindai {outcome.scan_seconds} s); kasus: "

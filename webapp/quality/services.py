@@ -534,7 +534,7 @@ def _commit_batch() -> None:
     """Commit, then let go of the rows just written (`new` before the flush): thousands of
     cases kept in the session make every later flush slower."""
     written = list(db.session.new)
-    db.session.commit()
+    db.session.flush()
     for obj in written:
         if obj in db.session:
             db.session.expunge(obj)

@@ -114,7 +114,6 @@ def _request_of(case: QualityCase):
 def _audit_case_view(case: QualityCase) -> None:
     audit("view", actor=current_user, entity_type="quality_case", entity_id=case.id,
           summary=f"Kasus {case.number} dibuka ({len(case.person_keys)} rekaman)")
-    db.session.commit()
 
 
 @bp.get("/kasus/<uuid:case_id>")
@@ -131,7 +130,6 @@ def _case_action(case_id: uuid.UUID, form_name: str, form, action):
         try:
             action(case, form)
             db.session.add(case)
-            db.session.commit()
         except DomainError as error:
             db.session.rollback()
             case = _case_or_404(case_id)
@@ -176,7 +174,6 @@ def reveal_nik(case_id: uuid.UUID):
     if person is None:
         abort(404)
     nik = services.reveal_nik(case, person, actor=current_user)
-    db.session.commit()
     return render_template("quality/_nik.html", nik=nik)
 
 
@@ -191,7 +188,6 @@ def case_new():
                                       rule_code="petugas", severity="error", opened_by="petugas",
                                       subject_name=form.name.data.strip(),
                                       subject_nik=nik_check.value if nik_check else None)
-            db.session.commit()
         except DomainError as error:
             db.session.rollback()
             attach_to_form(form, error)
@@ -241,7 +237,6 @@ def duplicate_decide(case_id: uuid.UUID):
         try:
             services.decide_duplicate(case, decision=form.decision.data, reason=form.reason.data,
                                       kept_person_key=form.kept_person_key.data or None, actor=current_user)
-            db.session.commit()
         except DomainError as error:
             db.session.rollback()
             case = _case_or_404(case_id)
@@ -352,7 +347,6 @@ def _person_or_404(person_id: uuid.UUID):
 def person_detail(person_id: uuid.UUID):
     person = _person_or_404(person_id)
     record = register.open_record(person, actor=current_user)
-    db.session.commit()
     return render_template("quality/person.html", record=record, person=person,
                            can_reveal=current_user.role in OPEN)
 
@@ -362,5 +356,4 @@ def person_detail(person_id: uuid.UUID):
 def person_reveal_nik(person_id: uuid.UUID):
     person = _person_or_404(person_id)
     nik = register.reveal_person_nik(person, actor=current_user)
-    db.session.commit()
     return render_template("quality/_nik.html", nik=nik)

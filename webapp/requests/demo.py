@@ -136,7 +136,7 @@ def load_requests() -> list[str]:
                           at=registered + timedelta(minutes=minutes))
             req.return_reason = reason
         created += 1
-    db.session.commit()
+    db.session.flush()
     total = VillageRequest.query.count()
     lines.append(f"Permohonan desa: {created} dibuat, {total} seluruhnya "
                  f"(untuk demo perjalanan: {', '.join(DEMO_REQUESTS_FOR_TRIPS)}).")

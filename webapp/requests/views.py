@@ -93,7 +93,6 @@ def request_new():
         try:
             req = services.register_request(_letter_data(form), actor=current_user,
                                             letter_file=request.files.get("letter_file"))
-            db.session.commit()
         except DomainError as error:
             db.session.rollback()
             attach_to_form(form, error)
@@ -117,7 +116,6 @@ def request_edit(request_id):
         try:
             services.update_request(req, _letter_data(form), actor=current_user,
                                     letter_file=request.files.get("letter_file"))
-            db.session.commit()
         except DomainError as error:
             db.session.rollback()
             attach_to_form(form, error)
@@ -184,7 +182,6 @@ def residents_full_nik(request_id):
     req = _request_or_404(request_id)
     audit("view", actor=current_user, entity_type="request", entity_id=req.id,
           summary=f"Daftar warga {req.number} dengan NIK lengkap ({len(req.residents)} warga)")
-    db.session.commit()
     return render_page("requests/detail.html", fragment="residents",
                        **_detail_context(req, show_full_nik=True))
 
@@ -197,7 +194,6 @@ def open_quality_cases(request_id):
     req = _request_or_404(request_id)
     opened = precheck.open_precheck_cases(req.number, precheck_inputs(req.residents), actor=current_user,
                                           desa_code=req.desa_code)
-    db.session.commit()
     if opened:
         flash(_("%(n)d kasus dibuka untuk diverifikasi: %(k)s.", n=len(opened),
                 k=", ".join(c.number for c in opened)), "success")
@@ -298,7 +294,6 @@ def resident_add(request_id):
         return _form_row(req, form)
     try:
         resident = services.add_resident(req, _row_from_form(form), actor=current_user)
-        db.session.commit()
     except DomainError as error:
         db.session.rollback()
         attach_to_form(form, error)
@@ -336,7 +331,6 @@ def resident_update(request_id, resident_id):
         return _form_row(req, form, resident)
     try:
         services.update_resident(resident, _row_from_form(form), actor=current_user)
-        db.session.commit()
     except DomainError as error:
         db.session.rollback()
         attach_to_form(form, error)
@@ -352,7 +346,6 @@ def resident_delete(request_id, resident_id):
     _require_can_edit(req)
     try:
         services.delete_resident(resident, actor=current_user)
-        db.session.commit()
     except DomainError as error:
         db.session.rollback()
         flash(str(error.message), "error")
@@ -404,7 +397,6 @@ def resident_import(request_id):
         form.resident_file.errors = [_("Berkas tidak diimpor: perbaiki semua baris di bawah, lalu unggah lagi. "
                                        "Tidak ada data yang disimpan.")]
         return render_template("requests/detail.html", **_detail_context(req, import_form=form, import_result=result))
-    db.session.commit()
     flash(_("%(n)s warga diimpor dari %(f)s.", n=len(result.rows), f=upload.filename), "success")
     if result.warning_count:
         flash(_("%(n)s warga punya catatan peringatan; periksa tanda pada daftar.", n=result.warning_count), "warning")
@@ -419,7 +411,6 @@ def request_resubmit(request_id):
     req = _request_or_404(request_id)
     try:
         services.resubmit_request(req, actor=current_user, note=request.form.get("note", ""))
-        db.session.commit()
     except DomainError as error:
         db.session.rollback()
         flash(str(error.message), "error")
@@ -436,7 +427,6 @@ def request_cancel(request_id):
     if form.validate_on_submit():
         try:
             services.cancel_request(req, reason=form.reason.data, actor=current_user)
-            db.session.commit()
         except DomainError as error:
             db.session.rollback()
             attach_to_form(form, error)
@@ -467,7 +457,6 @@ def dispose(request_id):
         try:
             services.dispose_request(req, divisions=divisions, instruction=form.instruction.data,
                                      due_date=form.due_date.data, actor=current_user)
-            db.session.commit()
         except DomainError as error:
             db.session.rollback()
             attach_to_form(form, error)
@@ -486,7 +475,6 @@ def request_return(request_id):
     if return_form.validate_on_submit():
         try:
             services.return_request(req, reason=return_form.reason.data, actor=current_user)
-            db.session.commit()
         except DomainError as error:
             db.session.rollback()
             attach_to_form(return_form, error)

@@ -205,7 +205,7 @@ def update_template(template: RequirementTemplate, *, title: str, legal_basis: s
                   summary=f"{template.service_code}:{template.subtype_code} — {template.title}"
                           + ("" if template.active else " (nonaktif)"))
     if commit:
-        db.session.commit()
+        db.session.flush()
     return template
 
 
@@ -262,7 +262,7 @@ def add_item(template: RequirementTemplate, *, text: str, kind: str = "document"
     db.session.add(item)
     record_change(item, "create", actor=actor, summary=_summary(template, item, "tambah"))
     if commit:
-        db.session.commit()
+        db.session.flush()
     return item
 
 
@@ -272,7 +272,7 @@ def update_item(item: RequirementItem, *, actor, commit: bool = True, **fields) 
         setattr(item, key, value)
     record_change(item, "update", actor=actor, summary=_summary(item.template, item, "ubah"))
     if commit:
-        db.session.commit()
+        db.session.flush()
     return item
 
 
@@ -283,7 +283,7 @@ def remove_item(item: RequirementItem, *, actor, commit: bool = True) -> Require
     db.session.delete(item)
     _renumber(template)
     if commit:
-        db.session.commit()
+        db.session.flush()
     return template
 
 
@@ -300,7 +300,7 @@ def move_item(item: RequirementItem, direction: str, *, actor, commit: bool = Tr
         record_change(item, "update", actor=actor,
                       summary=_summary(template, item, "naik" if direction == "up" else "turun"))
     if commit:
-        db.session.commit()
+        db.session.flush()
     return template
 
 
@@ -335,7 +335,7 @@ def seed_templates(actor=None) -> int:
         record_change(template, "create", actor=actor,
                       summary=f"{spec['service']}:{spec['subtype']} — templat awal ({len(spec['items'])} butir)")
         created += 1
-    db.session.commit()
+    db.session.flush()
     return created
 
 

@@ -106,7 +106,7 @@ def set_value(key: str, value, actor, *, commit: bool = True) -> AppSetting:
     row.updated_at = utcnow()
     record_change(row, "update", actor=actor, summary=f"{key}: {old} → {number}")
     if commit:
-        db.session.commit()
+        db.session.flush()
     return row
 
 

@@ -86,22 +86,21 @@ def load_trips() -> list[str]:
         start = max(today + timedelta(days=3), min(r.requested_date for r in shared))
         needs = services.preparation(shared)
         try:
-            trip = services.schedule_trip(TripPlan(
-                start_date=start, end_date=start + timedelta(days=1), bus="Bus Ketupat Pecel 01", node_code="BUS-01",
-                meeting_point="Halaman kantor Disdukcapil HSS, Kandangan, pukul 06.30 WITA",
-                notes="Jalan ke Haratai: siapkan rantai ban bila hujan.",
-                request_ids=[r.id for r in shared],
-                members=[MemberChoice(users["petugas"].id, "perekaman"), MemberChoice(users["operator"].id, "operator")],
-                equipment_ids=_items(SHARED_EQUIPMENT), stock=_stock_within_balance(needs.stock)), actor=kabid)
-            other = users["kabid.capil"] if lead == "dafduk" else users["kabid.dafduk"]
-            if services.division_of(other) in services.trip_divisions(trip):
-                services.update_trip(trip, TripPlan(members=[MemberChoice(users["petugas2"].id, "verifikator")]),
-                                     actor=other)
-            _backdate_step3(trip, shared, 8)
-            db.session.commit()
-            lines.append(f"Perjalanan {trip.number} dijadwalkan: " + ", ".join(r.letter_number for r in shared))
+            with db.session.begin_nested():   # a skipped part leaves the rest
+                trip = services.schedule_trip(TripPlan(
+                    start_date=start, end_date=start + timedelta(days=1), bus="Bus Ketupat Pecel 01", node_code="BUS-01",
+                    meeting_point="Halaman kantor Disdukcapil HSS, Kandangan, pukul 06.30 WITA",
+                    notes="Jalan ke Haratai: siapkan rantai ban bila hujan.",
+                    request_ids=[r.id for r in shared],
+                    members=[MemberChoice(users["petugas"].id, "perekaman"), MemberChoice(users["operator"].id, "operator")],
+                    equipment_ids=_items(SHARED_EQUIPMENT), stock=_stock_within_balance(needs.stock)), actor=kabid)
+                other = users["kabid.capil"] if lead == "dafduk" else users["kabid.dafduk"]
+                if services.division_of(other) in services.trip_divisions(trip):
+                    services.update_trip(trip, TripPlan(members=[MemberChoice(users["petugas2"].id, "verifikator")]),
+                                         actor=other)
+                _backdate_step3(trip, shared, 8)
+                lines.append(f"Perjalanan {trip.number} dijadwalkan: " + ", ".join(r.letter_number for r in shared))
         except DomainError as error:
-            db.session.rollback()
             lines.append(f"Perjalanan Loksado dilewati: {error.message}")
 
     # 2. A trip that left this morning: SOP step 4 (arrival within 2 hours) is running.
@@ -113,18 +112,17 @@ def load_trips() -> list[str]:
         req = departed[0]
         kabid = users["kabid.dafduk"] if req.lead_division == "dafduk" else users["kabid.capil"]
         try:
-            trip = services.schedule_trip(TripPlan(
-                start_date=today, end_date=today, bus="Bus Ketupat Pecel 01", node_code="BUS-01",
-                meeting_point="Halaman kantor Disdukcapil HSS", request_ids=[req.id],
-                members=[MemberChoice(users["petugas3"].id, "operator"),
-                         MemberChoice(users["petugas2"].id, "perekaman")],
-                equipment_ids=_items(DEPARTED_EQUIPMENT),
-                stock=_stock_within_balance(services.preparation([req]).stock)), actor=kabid)
-            _backdate_step3(trip, [req], 6)
-            db.session.commit()
-            services.record_departure(trip, actor=users["petugas3"], at=utcnow() - timedelta(minutes=50))
-            lines.append(f"Perjalanan {trip.number} berangkat: {req.letter_number}")
+            with db.session.begin_nested():   # a skipped part leaves the rest
+                trip = services.schedule_trip(TripPlan(
+                    start_date=today, end_date=today, bus="Bus Ketupat Pecel 01", node_code="BUS-01",
+                    meeting_point="Halaman kantor Disdukcapil HSS", request_ids=[req.id],
+                    members=[MemberChoice(users["petugas3"].id, "operator"),
+                             MemberChoice(users["petugas2"].id, "perekaman")],
+                    equipment_ids=_items(DEPARTED_EQUIPMENT),
+                    stock=_stock_within_balance(services.preparation([req]).stock)), actor=kabid)
+                _backdate_step3(trip, [req], 6)
+                services.record_departure(trip, actor=users["petugas3"], at=utcnow() - timedelta(minutes=50))
+                lines.append(f"Perjalanan {trip.number} berangkat: {req.letter_number}")
         except DomainError as error:
-            db.session.rollback()
             lines.append(f"Perjalanan berangkat dilewati: {error.message}")
     return lines or ["Perjalanan: sudah ada."]

@@ -346,14 +346,14 @@ def _check_stock(plan: TripPlan, problems: _Problems) -> None:
 def _issue(code: str, quantity: int, trip: Trip, actor) -> None:
     try:
         inventory.issue_to_trip(code, quantity, trip_id=trip.id, actor=actor,
-                                reason=f"Dibawa perjalanan {trip.number}", commit=False)
+                                reason=f"Dibawa perjalanan {trip.number}")
     except DomainError as error:
         raise TripPlanError({f"stock_{code}": [str(error.message)]}) from error
 
 
 def _return(code: str, quantity: int, trip: Trip, actor, reason: str) -> None:
     try:
-        inventory.return_from_trip(code, quantity, trip_id=trip.id, actor=actor, reason=reason, commit=False)
+        inventory.return_from_trip(code, quantity, trip_id=trip.id, actor=actor, reason=reason)
     except DomainError as error:
         raise TripPlanError({f"stock_{code}": [str(error.message)]}) from error
 
@@ -363,13 +363,9 @@ def _return(code: str, quantity: int, trip: Trip, actor, reason: str) -> None:
 def schedule_trip(plan: TripPlan, *, actor) -> Trip:
     """SOP step 3: the lead division's kabid creates the trip from disposed requests, with its
     team, equipment and blank stock; each request moves to "dijadwalkan". All or nothing."""
-    try:
-        trip = _schedule(plan, actor)
-        db.session.commit()
-        return trip
-    except DomainError:
-        db.session.rollback()
-        raise
+    trip = _schedule(plan, actor)
+    db.session.flush()
+    return trip
 
 
 def _schedule(plan: TripPlan, actor) -> Trip:
@@ -465,13 +461,9 @@ def update_trip(trip: Trip, plan: TripPlan, *, actor) -> Trip:
     """Before departure. The lead kabid changes dates, bus, notes, equipment, stock and the
     lead division's officers; the other division's kabid changes only its own officers
     (plan fields other than members are ignored for them). Same booking rules, all or nothing."""
-    try:
-        _update(trip, plan, actor)
-        db.session.commit()
-        return trip
-    except DomainError:
-        db.session.rollback()
-        raise
+    _update(trip, plan, actor)
+    db.session.flush()
+    return trip
 
 
 def _update(trip: Trip, plan: TripPlan, actor) -> None:
@@ -547,50 +539,42 @@ def _update(trip: Trip, plan: TripPlan, actor) -> None:
 def cancel_trip(trip: Trip, reason: str, *, actor) -> Trip:
     """Only before departure, by the lead kabid. Blank stock goes back to the ledger and the
     requests go back to "didisposisi" (the disposition still stands): the kabid reschedules."""
-    try:
-        reason = (reason or "").strip()
-        if not reason:
-            raise DomainError(_l("Tuliskan alasan pembatalan."), field="reason")
-        if not is_lead(trip, actor):
-            raise PermissionDenied(_l("Hanya kabid bidang pemimpin perjalanan yang dapat membatalkannya."),
-                                   field="reason")
-        for code, qty in stock_on_trip(trip).items():
-            _return(code, qty, trip, actor, f"Perjalanan {trip.number} dibatalkan")
-        change_status(trip, CANCELLED, actor=actor, workflow=TRIP_WORKFLOW, note=reason)
-        trip.cancelled_reason = reason
-        for req in requests_of(trip):
-            if req.status == rq.DIJADWALKAN:
-                change_status(req, rq.DIDISPOSISI, actor=actor, workflow=rq.REQUEST_WORKFLOW,
-                              note=f"Perjalanan {trip.number} dibatalkan: {reason}")
-        db.session.commit()
-        return trip
-    except DomainError:
-        db.session.rollback()
-        raise
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(_l("Tuliskan alasan pembatalan."), field="reason")
+    if not is_lead(trip, actor):
+        raise PermissionDenied(_l("Hanya kabid bidang pemimpin perjalanan yang dapat membatalkannya."),
+                               field="reason")
+    for code, qty in stock_on_trip(trip).items():
+        _return(code, qty, trip, actor, f"Perjalanan {trip.number} dibatalkan")
+    change_status(trip, CANCELLED, actor=actor, workflow=TRIP_WORKFLOW, note=reason)
+    trip.cancelled_reason = reason
+    for req in requests_of(trip):
+        if req.status == rq.DIJADWALKAN:
+            change_status(req, rq.DIDISPOSISI, actor=actor, workflow=rq.REQUEST_WORKFLOW,
+                          note=f"Perjalanan {trip.number} dibatalkan: {reason}")
+    db.session.flush()
+    return trip
 
 
 def record_departure(trip: Trip, *, actor, at: datetime | None = None) -> Trip:
     """The team leaves: trip and each request → "berangkat" at the same moment (starts SOP
     step 4's clock). A kabid of the trip's divisions or a member of its team records it."""
-    try:
-        if not can_depart(trip, actor):
-            if trip.status != SCHEDULED:
-                raise DomainError(_l("Keberangkatan perjalanan ini sudah tercatat atau perjalanan dibatalkan."))
-            raise PermissionDenied(_l("Hanya kabid atau anggota tim perjalanan ini yang mencatat keberangkatan."))
-        at = at or utcnow()
-        if to_wita(at).date() < trip.start_date - timedelta(days=1):
-            raise DomainError(_l("Perjalanan ini dijadwalkan %(d)s: keberangkatan dapat dicatat paling cepat "
-                                 "sehari sebelumnya.", d=date_range_label(trip.start_date, trip.end_date)))
-        change_status(trip, DEPARTED, actor=actor, workflow=TRIP_WORKFLOW, at=at)
-        trip.departed_at = at
-        for req in requests_of(trip):
-            change_status(req, rq.BERANGKAT, actor=actor, workflow=rq.REQUEST_WORKFLOW, at=at,
-                          note=f"Perjalanan {trip.number} berangkat")
-        db.session.commit()
-        return trip
-    except DomainError:
-        db.session.rollback()
-        raise
+    if not can_depart(trip, actor):
+        if trip.status != SCHEDULED:
+            raise DomainError(_l("Keberangkatan perjalanan ini sudah tercatat atau perjalanan dibatalkan."))
+        raise PermissionDenied(_l("Hanya kabid atau anggota tim perjalanan ini yang mencatat keberangkatan."))
+    at = at or utcnow()
+    if to_wita(at).date() < trip.start_date - timedelta(days=1):
+        raise DomainError(_l("Perjalanan ini dijadwalkan %(d)s: keberangkatan dapat dicatat paling cepat "
+                             "sehari sebelumnya.", d=date_range_label(trip.start_date, trip.end_date)))
+    change_status(trip, DEPARTED, actor=actor, workflow=TRIP_WORKFLOW, at=at)
+    trip.departed_at = at
+    for req in requests_of(trip):
+        change_status(req, rq.BERANGKAT, actor=actor, workflow=rq.REQUEST_WORKFLOW, at=at,
+                      note=f"Perjalanan {trip.number} berangkat")
+    db.session.flush()
+    return trip
 
 
 # ---------------------------------------------------------------- timeline and lists

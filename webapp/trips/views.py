@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from webapp.auth.roles import Role
 from webapp.core.authz import require_record, roles_required
+from webapp.extensions import db
 from webapp.core.errors import DomainError, attach_to_form
 from webapp.core.web import render_page
 from webapp.layanan.catalog import EQUIPMENT_KINDS, STOCK_ITEMS, service_label
@@ -89,8 +90,10 @@ def trip_new():
             try:
                 trip = services.schedule_trip(plan, actor=current_user)
             except TripPlanError as error:
+                db.session.rollback()
                 errors = error.errors
             except DomainError as error:
+                db.session.rollback()
                 attach_to_form(form, error)
             else:
                 flash(_("Perjalanan %(n)s dijadwalkan; %(k)d permohonan berstatus dijadwalkan.",
@@ -156,8 +159,10 @@ def trip_edit(trip_id):
             try:
                 services.update_trip(trip, plan, actor=current_user)
             except TripPlanError as error:
+                db.session.rollback()
                 errors = error.errors
             except DomainError as error:
+                db.session.rollback()
                 attach_to_form(form, error)
             else:
                 flash(_("Perjalanan %(n)s diperbarui.", n=trip.number), "success")
@@ -220,6 +225,7 @@ def trip_depart(trip_id):
     try:
         services.record_departure(trip, actor=current_user)
     except DomainError as error:
+        db.session.rollback()
         flash(str(error.message), "error")
     else:
         flash(_("Keberangkatan %(n)s tercatat. Waktu SOP langkah 4 (tiba di lokasi, 2 jam) mulai berjalan.",
@@ -236,6 +242,7 @@ def trip_cancel(trip_id):
         try:
             services.cancel_trip(trip, form.reason.data, actor=current_user)
         except DomainError as error:
+            db.session.rollback()
             attach_to_form(form, error)
             trip = services.get_trip(trip_id)
         else:

@@ -35,7 +35,7 @@ def load_regions() -> int:
         else:
             for key, value in data.items():
                 setattr(region, key, value)
-    db.session.commit()
+    db.session.flush()
     village_choices.cache_clear()
     return len(rows)
 
