@@ -3,7 +3,7 @@
     .venv/bin/python bench/bench_import.py               # 239,471 residents (HSS)
     .venv/bin/python bench/bench_import.py -n 20000 --json
 
-Steps: generate the synthetic register (webapp.quality.synthetic), write it as CSV and XLSX to
+Steps: generate the synthetic register (webapp.synthetic), write it as CSV and XLSX to
 a temporary directory, then on a fresh SQLite file:
   1. import the CSV through the real pipeline (run_import, no scan) — "import CSV";
   2. scan the register (rules + duplicates + case opening) — "scan";
@@ -47,7 +47,7 @@ def main() -> None:
     from webapp.extensions import db
     from webapp.quality import importer, precheck, services
     from webapp.quality.models import Person
-    from webapp.quality.synthetic import generate_register, write_siak_csv, write_siak_xlsx
+    from webapp.synthetic import generate_register, write_siak_csv, write_siak_xlsx
     from webapp.wilayah.services import load_regions
 
     figures: dict = {"residents": args.n, "cpus": os.cpu_count()}

@@ -35,7 +35,7 @@ def main() -> None:
     from webapp.extensions import db
     from webapp.quality import importer
     from webapp.quality.models import Person, QualityCase
-    from webapp.quality.synthetic import generate_register, write_siak_csv
+    from webapp.synthetic import generate_register, write_siak_csv
     from webapp.requests.models import VillageRequest
     from webapp.trips.models import Trip
 

@@ -3,7 +3,7 @@
     .venv/bin/python bench/bench_rules.py                 # 239,471 residents (HSS)
     .venv/bin/python bench/bench_rules.py -n 20000 --json
 
-Steps: generate a synthetic register (webapp.quality.synthetic), write it as CSV and XLSX to a
+Steps: generate a synthetic register (webapp.synthetic), write it as CSV and XLSX to a
 temporary directory, then time read_siak on each file, run_rules on the records read from the
 CSV, check_record for single residents against a RegisterIndex (p50/p95), and the equivalent of
 ``flask quality scan`` (read CSV + rules + duplicate detector). Peak memory is the process'
@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from webapp.quality.rules import RegisterIndex, check_record, count_by_rule, run_rules  # noqa: E402
 from webapp.quality.siak import read_siak  # noqa: E402
-from webapp.quality.synthetic import (  # noqa: E402
+from webapp.synthetic import (  # noqa: E402
     REFERENCE_DATE,
     generate_register,
     write_siak_csv,

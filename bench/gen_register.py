@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from webapp.quality.synthetic import generate_register, write_siak_csv, write_siak_xlsx  # noqa: E402
+from webapp.synthetic import generate_register, write_siak_csv, write_siak_xlsx  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -14,7 +14,7 @@ from webapp.extensions import babel, csrf, db, htmx, limiter, login_manager, mig
 # see its tables), `views` with a blueprint `bp`, `cli` with click groups named `*_cli`, and
 # `demo` with its `@demo_loader`s. A new domain needs no edit here.
 DOMAIN_SUBMODULES = ("models", "views", "cli", "demo")
-CORE_MODULES = ("webapp.audit.models", "webapp.core.changes", "webapp.core.counters", "webapp.demo")
+CORE_MODULES = ("webapp.core.audit", "webapp.core.changes", "webapp.core.counters", "webapp.demo")
 
 
 def discover_domains() -> list[str]:
@@ -69,7 +69,11 @@ def create_app(config: Config | dict | None = None) -> Flask:
         app.config.update(overrides)
     else:
         app.config.from_object(config)
-    instance.mkdir(parents=True, exist_ok=True)
+    from webapp.core.security import private_dir, private_sqlite_file
+    private_dir(instance)                               # 0700: the secret key, the database, uploads
+    if app.config.get("UPLOAD_FOLDER"):
+        private_dir(app.config["UPLOAD_FOLDER"])
+    private_sqlite_file(app.config["SQLALCHEMY_DATABASE_URI"])   # 0600, and so its -wal/-shm
     _configure_database(app)
     if app.config.get("PROXY_COUNT"):
         from werkzeug.middleware.proxy_fix import ProxyFix
@@ -114,38 +118,31 @@ def _configure_database(app: Flask) -> None:
                 cursor.execute("PRAGMA journal_mode=WAL")
                 cursor.execute("PRAGMA synchronous=FULL")
                 cursor.execute("PRAGMA foreign_keys=ON")
+                # A REPLACE's implicit delete fires DELETE triggers (the audit log's refusal).
+                cursor.execute("PRAGMA recursive_triggers=ON")
                 cursor.close()
 
 
 def _configure_login(app: Flask) -> None:
-    from webapp.auth.models import User
-
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "strong"
 
     @login_manager.user_loader
     def load_user(session_id: str):
-        import uuid
-        user_id, _, token = session_id.partition(":")
-        try:
-            user = db.session.get(User, uuid.UUID(user_id))
-        except ValueError:
-            return None
-        if user is None or not user.active or user.session_token != token:
-            return None
-        return user
+        # The user's token (ends all their logins) and this login's row (ends this one).
+        from webapp.auth import sessions
+        return sessions.load_user(session_id, session.get("sid"))
 
 
 def _register_hooks(app: Flask) -> None:
-    from flask_wtf.csrf import CSRFError
+    # The app factory wires the auth domain into core's guards (core imports no domain).
+    from webapp.auth import sessions
+    from webapp.auth.forms import LoginForm
+    from webapp.auth.views import login_rate_limited
+    from webapp.core import errors_pages, security
 
-    from webapp.core import errors_pages
-    from webapp.core.security import csrf_error, enforce_access, set_security_headers
-
-    app.before_request(enforce_access)
-    app.after_request(set_security_headers)
-    app.register_error_handler(CSRFError, csrf_error)
-    errors_pages.register(app)
+    security.init_app(app, relogin_form=LoginForm, end_login=sessions.end)
+    errors_pages.register(app, rate_limited={"auth.login": login_rate_limited})
 
 
 def _register_template_helpers(app: Flask) -> None:

@@ -21,11 +21,15 @@ def _env_bool(name: str, default: bool) -> bool:
 def _instance_secret(instance_path: Path) -> str:
     """A secret generated once per installation, so the quick start is never run with a
     well-known key. Production sets SECRET_KEY in the environment."""
-    instance_path.mkdir(parents=True, exist_ok=True)
+    instance_path.mkdir(parents=True, exist_ok=True, mode=0o700)
     key_file = instance_path / "secret_key"
     if not key_file.exists():
-        key_file.write_text(secrets.token_hex(32))
-        key_file.chmod(0o600)
+        # Created owner-only (0600) from the first byte, not chmod-ed after being written.
+        try:
+            with os.fdopen(os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as handle:
+                handle.write(secrets.token_hex(32))
+        except FileExistsError:       # another worker created it meanwhile
+            pass
     return key_file.read_text().strip()
 
 
@@ -58,16 +62,54 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None           # the token lives as long as the session does
 
     LOGIN_RATE_LIMIT = "20 per 5 minutes"
+    # Failed logins slow the guesser down, never lock the owner out (webapp/auth/throttle.py):
+    # per account name and address, LOGIN_MAX_FAILURES free failures, then 2, 4, 8 … seconds of
+    # wait, at most LOGIN_BACKOFF_MAX_SECONDS, forgotten after LOGIN_BACKOFF_FORGET_HOURS of quiet;
+    # per account name from every address, LOGIN_ACCOUNT_MAX_FAILURES within the window, then
+    # waits of at most LOGIN_ACCOUNT_MAX_WAIT_SECONDS.
     LOGIN_MAX_FAILURES = 5
-    LOGIN_LOCKOUT_MINUTES = 15
+    LOGIN_BACKOFF_MAX_SECONDS = 15 * 60
+    LOGIN_BACKOFF_FORGET_HOURS = 24
+    LOGIN_ACCOUNT_MAX_FAILURES = 20
+    LOGIN_ACCOUNT_MAX_WAIT_SECONDS = 60
+    LOGIN_ACCOUNT_WINDOW_MINUTES = 60
     RATELIMIT_HEADERS_ENABLED = True
 
     MAX_CONTENT_LENGTH = 12 * 1024 * 1024     # hard ceiling; each upload field has its own limit
     UPLOAD_MAX_BYTES = 5 * 1024 * 1024
+    # A form refused as too large is read up to this much (files dropped, fields kept) to show it
+    # again with what was typed (webapp/files/oversize.py).
+    REFUSED_UPLOAD_READ_BYTES = 64 * 1024 * 1024
 
+    # An XLSX is a zip archive: refused before it is opened when it would inflate beyond these
+    # limits (webapp/core/tabular.py, "zip bombs"). Measured: a 239,471-row SIAK export (the
+    # whole regency) is 19 MB on disk, 203–231 MB inflated, ratio ~11, 9 members; reading it
+    # peaks at ~430 MB of memory.
+    XLSX_MAX_COMPRESSION_RATIO = 100
+    XLSX_MAX_MEMBERS = 500
+    REGISTER_XLSX_MAX_UNCOMPRESSED_BYTES = 512 * 1024 * 1024   # register import (SIAK exports)
+    # A register export with fewer rows than the setting `register_shrink_percent` of the current
+    # register, or without a village (kecamatan) that has at least this many residents in it, waits
+    # for a confirmation (webapp/quality/importer.py); a waiting import is dropped after the hours.
+    # (A village of HSS has hundreds of residents; a few records under a code corrected since in
+    # SIAK are no sign of a partial export.)
+    QUALITY_IMPORT_SHRINK_MIN_VILLAGE_ROWS = 50
+    QUALITY_IMPORT_STAGED_HOURS = 24
+    RESIDENT_XLSX_MAX_UNCOMPRESSED_BYTES = 64 * 1024 * 1024    # village resident lists (2,000 rows)
+
+    # The buses (field nodes) a trip can take: "CODE=Name;CODE=Name" (webapp/trips/buses.py).
+    BUSES = "BUS-01=Bus Ketupat Pecel 01"
     AGENT_URL = "ws://127.0.0.1:8765"
     TRUSTED_NETWORKS = ""                # comma-separated CIDRs allowed to reach non-public pages; empty = all
     HSTS = False
+
+    # Background jobs (webapp/jobs, docs/decisions/0007-job-queue.md). JOBS_URL: sqlite:///… (the
+    # default, instance/jobs.sqlite), redis://… (the default when REDIS_URL is set) or memory://.
+    JOBS_IMMEDIATE = False               # True: run each job in the asking process on commit (tests)
+    JOBS_WORKERS = 1                     # worker threads of `flask jobs worker`
+    JOBS_HEARTBEAT_SECONDS = 10          # a running job's process writes its heartbeat this often
+    JOBS_STALE_SECONDS = 45              # a running job quiet this long is abandoned: failed
+    JOBS_JANITOR_SECONDS = 15            # how often the worker's janitor looks
 
     # Duplicate detector thresholds (see webapp/quality/duplicates.py DuplicateConfig).
     DUPLICATE_THRESHOLDS: dict = {}
@@ -82,17 +124,34 @@ class Config:
         self.SQLALCHEMY_DATABASE_URI = _normalise_db_url(os.environ.get("DATABASE_URL", default_db))
         self.REDIS_URL = os.environ.get("REDIS_URL", "")
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
+        self.JOBS_URL = (os.environ.get("JOBS_URL") or self.REDIS_URL
+                         or f"sqlite:///{instance_path / 'jobs.sqlite'}")
+        self.JOBS_WORKERS = int(os.environ.get("JOBS_WORKERS", self.JOBS_WORKERS) or 1)
         self.SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", False)
         self.HSTS = _env_bool("HSTS", self.HSTS)
         self.AGENT_URL = os.environ.get("AGENT_URL", self.AGENT_URL)
+        self.BUSES = os.environ.get("BUSES", self.BUSES)
         self.TRUSTED_NETWORKS = os.environ.get("TRUSTED_NETWORKS", self.TRUSTED_NETWORKS)
         self.UPLOAD_FOLDER = str(instance_path / "files")
         # Number of trusted reverse proxies in front of the app (X-Forwarded-For/-Proto).
         self.PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "0") or 0)
 
 
+def unshared_state_problem(role: str, web_workers: int, redis_url: str) -> str | None:
+    """Why the office must not start this way, or None. Several web worker processes each keep
+    their own in-memory login rate-limit counters unless REDIS_URL gives them one shared store:
+    the limit would silently multiply. The field node (one worker) is exempt."""
+    if (role or "office").strip().lower() != "office" or web_workers <= 1 or (redis_url or "").strip():
+        return None
+    return (f"ROLE=office with {web_workers} web workers needs REDIS_URL (e.g. redis://127.0.0.1:6379/0): "
+            "the login rate limit and the job queue must be shared by every worker, and an in-memory "
+            "store per worker silently multiplies the limit. Set REDIS_URL, or run one worker "
+            "(WEB_CONCURRENCY=1).")
+
+
 class TestConfig(Config):
     TESTING = True
+    JOBS_IMMEDIATE = True                # a job runs in the test's process when its transaction commits
     LOGIN_RATE_LIMIT = "1000 per minute"
     WTF_CSRF_ENABLED = True              # CSRF stays on in tests; the client fixture sends the token
 

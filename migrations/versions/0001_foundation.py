@@ -101,7 +101,7 @@ def upgrade():
 
 def _create_audit_triggers():
     """audit_log refuses UPDATE and DELETE in the database itself (same DDL as the model)."""
-    from webapp.audit.models import AUDIT_TRIGGERS_POSTGRES, AUDIT_TRIGGERS_SQLITE
+    from webapp.core.audit import AUDIT_TRIGGERS_POSTGRES, AUDIT_TRIGGERS_SQLITE
     dialect = op.get_bind().dialect.name
     for statement in {"sqlite": AUDIT_TRIGGERS_SQLITE, "postgresql": AUDIT_TRIGGERS_POSTGRES}.get(dialect, []):
         op.execute(statement)

@@ -10,10 +10,10 @@ pytestmark = pytest.mark.e2e
 
 
 def test_operator_finds_a_resident_by_nik_and_opens_the_record(page, base_url, login_page, live_db, tmp_path):
-    from webapp.audit.models import AuditEntry
+    from webapp.core.audit import AuditEntry
     from webapp.quality import importer, services
     from webapp.quality.models import Person
-    from webapp.quality.synthetic import generate_register, write_siak_csv
+    from webapp.synthetic import generate_register, write_siak_csv
 
     if services.current_snapshot_id() is None:
         path = tmp_path / "siak.csv"

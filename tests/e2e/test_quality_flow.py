@@ -7,9 +7,10 @@ import re
 from playwright.sync_api import expect
 
 from webapp.auth.roles import Role
+from webapp.jobs.models import JobRun
 from webapp.quality import importer
 from webapp.quality.models import QualityCase
-from webapp.quality.synthetic import generate_register, write_siak_csv
+from webapp.synthetic import generate_register, write_siak_csv
 
 
 def test_upload_review_and_decide_not_duplicate(page, base_url, login_page, live_db, tmp_path):
@@ -46,8 +47,9 @@ def test_upload_review_and_decide_not_duplicate(page, base_url, login_page, live
     page.goto(base_url + "/kualitas/kasus")
     page.get_by_role("button", name="Pindai ulang register").click()
     expect(page.locator("#flash")).to_contain_text("Pemindaian register dimulai")
-    assert importer.wait_for_import("scan", timeout=120)
     live_db.session.expire_all()
+    # Tests run jobs when the asking request commits (JOBS_IMMEDIATE): the scan is done.
+    assert [run.status for run in JobRun.query.filter_by(name=importer.SCAN_JOB)] == ["selesai"]
     same_pair = [c for c in QualityCase.query.filter_by(kind="ganda").all()
                  if len(keys & set(c.person_keys)) >= 2]
     assert [c.number for c in same_pair] == [number]

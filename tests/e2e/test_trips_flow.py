@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 from tests.integration.trip_factories import disposed_request, equipment, office_user, stock
 from webapp.auth.roles import Role
 from webapp.core.timefmt import wita_today
+from webapp.layanan.catalog import EQUIPMENT_KINDS
 
 pytestmark = pytest.mark.e2e
 
@@ -42,6 +43,10 @@ def test_kabid_schedules_prints_and_departs(page, base_url, login_page, live_db)
     rows.nth(2).get_by_role("button", name="Hapus").click()               # a row added by mistake
     expect(rows).to_have_count(2)
     page.get_by_label(re.compile(re.escape(laptop.inventory_number))).check()
+    kit = page.get_by_test_id("kit-check")
+    expect(kit).to_contain_text("Belum dipilih")
+    expect(kit).not_to_contain_text("Laptop")                            # the laptop now covers its kind
+    page.get_by_test_id("equipment-ack").check()                         # knowingly short of the rest
     page.locator("#stock_BLANGKO_KTP").fill("3")
     page.get_by_role("button", name="Jadwalkan perjalanan").click()
 
@@ -72,9 +77,10 @@ def test_double_booking_is_explained_in_the_browser(page, login_page, live_db):
     officer = office_user(Role.PETUGAS, full_name="Jumberi Uji Bentrok")
     kabid = office_user(Role.KABID_DAFDUK)
     day = wita_today() + timedelta(days=40)
-    first = services.schedule_trip(TripPlan(start_date=day, end_date=day + timedelta(days=1), bus="Bus 01",
+    first = services.schedule_trip(TripPlan(start_date=day, end_date=day + timedelta(days=1), node_code="BUS-01",
                                             request_ids=[disposed_request().id],
-                                            members=[MemberChoice(officer.id, "operator")]), actor=kabid)
+                                            members=[MemberChoice(officer.id, "operator")],
+                                            accepted_missing=frozenset(EQUIPMENT_KINDS)), actor=kabid)
     req = disposed_request(desa_code="63.06.10.2001")
     login_page(Role.KABID_DAFDUK)
     page.goto(page.url.rstrip("/") + "/perjalanan/baru")

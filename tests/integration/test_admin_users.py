@@ -1,5 +1,5 @@
 from webapp.extensions import db
-from webapp.audit.models import AuditEntry
+from webapp.core.audit import AuditEntry
 from webapp.auth.models import User
 from webapp.auth.roles import Role
 
@@ -21,7 +21,7 @@ def test_bad_user_form_keeps_typed_data_and_explains_each_field(client, login_as
         "username": "a b", "full_name": "Galuh Aluh", "role": "kepala_desa", "nip": "123",
         "password": "sandi-awal-yang-kuat"}, token_from="/admin/pengguna/baru")
     page = resp.get_data(as_text=True)
-    assert resp.status_code == 200
+    assert resp.status_code == 422
     assert "Hanya huruf, angka" in page and "NIP terdiri dari 18 angka" in page
     assert 'value="Galuh Aluh"' in page
     assert User.query.filter_by(full_name="Galuh Aluh").count() == 0

@@ -2,7 +2,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from webapp.audit.models import AuditEntry
+from webapp.core.audit import AuditEntry
 from webapp.auth.roles import Role
 from webapp.core import counters
 from webapp.core.changes import StatusHistory, Workflow, audit, change_status

@@ -1,7 +1,7 @@
 from webapp.extensions import db
 import time
 
-from webapp.audit.models import AuditEntry
+from webapp.core.audit import AuditEntry
 from webapp.auth.models import User
 from webapp.auth.roles import Role
 from tests.conftest import PASSWORD
@@ -34,20 +34,22 @@ def test_passwords_are_argon2_hashes(make_user):
     assert PASSWORD not in user.password_hash
 
 
-def test_account_locks_after_repeated_failures_with_clear_message(app, client, make_user):
+def test_repeated_failures_slow_the_address_down_with_a_clear_message(app, client, make_user, monkeypatch):
+    from datetime import datetime, timezone
+    from webapp.auth import services
+    monkeypatch.setattr(services, "utcnow", lambda: datetime(2026, 12, 1, 8, 0, tzinfo=timezone.utc))  # a still clock
     app.config["LOGIN_MAX_FAILURES"] = 3
     user = make_user()
     for _ in range(2):
-        client.post_form("/masuk", {"username": user.username, "password": "salah-sekali-1"})
+        resp = client.post_form("/masuk", {"username": user.username, "password": "salah-sekali-1"})
+        assert "Nama pengguna atau kata sandi salah." in resp.get_data(as_text=True)
     third = client.post_form("/masuk", {"username": user.username, "password": "salah-sekali-1"})
-    assert "Akun dikunci selama 15 menit" in third.get_data(as_text=True)
-    # even the right password is refused while locked, with how long to wait
-    locked = client.post_form("/masuk", {"username": user.username, "password": PASSWORD})
-    assert locked.status_code == 200
-    assert "Akun dikunci sementara" in locked.get_data(as_text=True)
-    assert "menit" in locked.get_data(as_text=True)
-    assert db.session.get(User, user.id).locked_until is not None
-    assert AuditEntry.query.filter_by(action="account_locked").count() == 1
+    assert "Terlalu banyak percobaan masuk yang gagal. Tunggu 2 detik" in third.get_data(as_text=True)
+    # during the wait even the right password is refused, with how long to wait
+    waiting = client.post_form("/masuk", {"username": user.username, "password": PASSWORD})
+    assert waiting.status_code == 200
+    assert "Tunggu" in waiting.get_data(as_text=True) and "detik" in waiting.get_data(as_text=True)
+    assert AuditEntry.query.filter_by(action="login_throttled").count() == 1
 
 
 def test_login_rate_limit_per_address_has_a_message(app, client, make_user):

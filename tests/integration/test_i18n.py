@@ -1,19 +1,23 @@
 """The English catalogue is complete, and the footer's language switch really changes the UI.
 
 Bahasa Indonesia is the source language and the default (whatever the browser asks for);
-English lives in webapp/translations/en. The compiled .mo is build output (git-ignored):
-this module compiles it when it is missing or older than the .po, so a fresh clone passes.
+English lives in webapp/translations/en. The compiled .mo is build output (git-ignored) made by
+scripts/setup: this module runs the very compile command written in scripts/setup (not a
+compile of its own), so a broken command there — wrong flags, a hidden failure — fails here.
 """
 from __future__ import annotations
 
 import os
+import shlex
+import shutil
+import subprocess
+import sys
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
-from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
 import webapp
@@ -32,16 +36,49 @@ def _read_catalog():
         return read_po(f, locale="en")
 
 
+SETUP = ROOT / "scripts/setup"
+CATALOGS = "webapp/translations"
+
+
+def _setup_compile_line() -> str:
+    """The one line of scripts/setup that compiles the catalogs."""
+    lines = [line.strip() for line in SETUP.read_text().splitlines()
+             if "pybabel" in line and "compile" in line and not line.strip().startswith("#")]
+    assert len(lines) == 1, f"scripts/setup should compile the catalogs in one pybabel line: {lines}"
+    return lines[0]
+
+
+def _run_setup_compile(catalogs: Path) -> subprocess.CompletedProcess:
+    """Run scripts/setup's compile command as written, on a copy of the catalogs in `catalogs`."""
+    args = shlex.split(_setup_compile_line())
+    assert CATALOGS in args, args
+    args = [str(catalogs) if a == CATALOGS else a for a in args]
+    if args[0] == ".venv/bin/pybabel" and not (ROOT / args[0]).exists():   # a venv elsewhere
+        args[0] = str(Path(sys.executable).with_name("pybabel"))
+    return subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=120)
+
+
 @pytest.fixture(scope="module", autouse=True)
-def compiled_catalog():
-    """Compile messages.mo when it is missing or older than messages.po (atomic replace, so
-    parallel workers never read a half-written file)."""
-    if MO.exists() and MO.stat().st_mtime >= PO.stat().st_mtime:
-        return
+def compiled_catalog(tmp_path_factory):
+    """messages.mo as scripts/setup makes it: its compile command, run on a copy of the
+    catalogs, must succeed; the result then replaces the tree's .mo atomically (parallel
+    workers never read a half-written file)."""
+    work = tmp_path_factory.mktemp("catalogs")
+    shutil.copytree(ROOT / CATALOGS, work, dirs_exist_ok=True, ignore=shutil.ignore_patterns("*.mo"))
+    done = _run_setup_compile(work)
+    assert done.returncode == 0, f"scripts/setup's catalog compile fails: {done.stderr or done.stdout}"
+    built = work / "en/LC_MESSAGES/messages.mo"
+    assert built.exists(), "scripts/setup's compile command made no English catalog"
     partial = MO.with_name(f".messages.{os.getpid()}.mo")
-    with partial.open("wb") as f:
-        write_mo(f, _read_catalog(), use_fuzzy=False)
+    shutil.copyfile(built, partial)
     os.replace(partial, MO)
+
+
+def test_setup_compiles_the_catalogs_and_a_failure_stops_it():
+    line = _setup_compile_line()
+    assert "|| true" not in line and "2>/dev/null" not in line, line
+    script = (ROOT / "scripts/i18n").read_text()
+    assert "|| true" not in script
 
 
 def _source_msgids() -> set[str]:

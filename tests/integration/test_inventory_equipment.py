@@ -2,7 +2,7 @@ import uuid
 
 import pytest
 
-from webapp.audit.models import AuditEntry
+from webapp.core.audit import AuditEntry
 from webapp.auth.roles import Role
 from webapp.core.errors import DomainError
 from webapp.extensions import db
@@ -50,7 +50,7 @@ def test_bad_equipment_input_is_explained_and_kept(client, login_as, values, mes
     login_as(Role.ADMIN)
     resp = client.post_form(NEW, form(**values), token_from=NEW)
     page = resp.get_data(as_text=True)
-    assert resp.status_code == 200 and message in page
+    assert resp.status_code == 422 and message in page
     assert 'value="PF3XK9Z1"' in page   # typed data kept
     assert EquipmentItem.query.count() == 0
 

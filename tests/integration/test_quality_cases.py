@@ -5,14 +5,14 @@ from datetime import date, timedelta
 
 import pytest
 
-from webapp.audit.models import AuditEntry
+from webapp.core.audit import AuditEntry
 from webapp.auth.roles import Role
 from webapp.core.changes import StatusHistory
 from webapp.core.errors import DomainError, TransitionError
 from webapp.extensions import db
 from webapp.quality import importer, services
 from webapp.quality.models import DuplicateDecision, QualityCase
-from webapp.quality.synthetic import generate_register, write_siak_csv
+from webapp.synthetic import generate_register, write_siak_csv
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +68,7 @@ def test_submit_requires_reference_then_resolve(client, login_as, imported):
     resp = client.post_form(url + "/ajukan", {"ajukan-reference_number": "", "ajukan-reference_date": ""},
                             token_from=url)
     page = resp.get_data(as_text=True)
-    assert resp.status_code == 400 and "Isi nomor surat/rujukan" in page and "Isi tanggal pengajuan" in page
+    assert resp.status_code == 422 and "Isi nomor surat/rujukan" in page and "Isi tanggal pengajuan" in page
     db.session.refresh(case)
     assert case.status == "terbuka"
     future = (date.today() + timedelta(days=10)).isoformat()
@@ -130,7 +130,7 @@ def test_duplicate_review_decision_is_audited_and_remembered(client, login_as, i
     assert "Tinjau data ganda" in page and "Nama ibu" in page and "Tanggal lahir" in page
     resp = client.post_form(f"/kualitas/kasus/{case.id}/putuskan", {"decision": "bukan_ganda", "reason": ""},
                             token_from=url)
-    assert resp.status_code == 400 and "Tuliskan alasan" in resp.get_data(as_text=True)
+    assert resp.status_code == 422 and "Tuliskan alasan" in resp.get_data(as_text=True)
     resp = client.post_form(f"/kualitas/kasus/{case.id}/putuskan", {"decision": "ganda", "reason": "Orang sama"},
                             token_from=url)
     assert "Pilih rekaman yang dipertahankan" in resp.get_data(as_text=True)
@@ -147,13 +147,15 @@ def test_duplicate_review_decision_is_audited_and_remembered(client, login_as, i
     assert services.scan_register(user).cases_opened == 0
 
 
-def test_duplicate_decision_ganda_keeps_case_open_for_the_centre(app, make_user, imported):
+def test_duplicate_decision_ganda_waits_for_the_submission_to_the_centre(app, make_user, imported):
     actor = make_user(Role.KABID_CAPIL)
     case = duplicate_case()
     kept = case.person_keys[0]
     services.decide_duplicate(case, decision="ganda", kept_person_key=kept, reason="Orang yang sama", actor=actor)
     db.session.commit()
-    assert case.status == "terbuka" and "dipertahankan" in case.resolution_note
+    assert case.status == "diputuskan" and case.active and "dipertahankan" in case.resolution_note
+    history = StatusHistory.query.filter_by(entity_type="quality_case", entity_id=case.id).order_by(StatusHistory.at)
+    assert [h.to_status for h in history][-1] == "diputuskan"
     assert DuplicateDecision.query.filter_by(kept_person_key=kept).count() >= 1
     with pytest.raises(DomainError):
         services.decide_duplicate(case, decision="bukan_ganda", reason="berubah pikiran", actor=actor)
@@ -183,7 +185,7 @@ def test_petugas_opens_a_case_by_hand(client, login_as, imported, register):
     resp = client.post_form("/kualitas/kasus/baru", {"name": "", "nik": "123", "kind": "anomali", "summary": "x"},
                             token_from="/kualitas/kasus/baru")
     page = resp.get_data(as_text=True)
-    assert resp.status_code == 400 and "Isi nama penduduk" in page and "16" in page
+    assert resp.status_code == 422 and "Isi nama penduduk" in page and "16" in page
     person = register.records[3]
     resp = client.post_form("/kualitas/kasus/baru", {"name": person.name, "nik": person.nik, "kind": "anomali",
                                                      "summary": "Nama di KTP berbeda dengan KK"},

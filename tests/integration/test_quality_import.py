@@ -9,7 +9,9 @@ import pytest
 from sqlalchemy import func, select
 
 from webapp.auth.roles import Role
+from webapp import jobs
 from webapp.extensions import db
+from webapp.jobs.models import JobRun
 from webapp.quality import importer, services
 from webapp.quality.models import (
     Person,
@@ -18,7 +20,7 @@ from webapp.quality.models import (
     RegisterRowError,
 )
 from webapp.quality.siak import read_siak
-from webapp.quality.synthetic import generate_register, siak_header, write_siak_csv, write_siak_xlsx
+from webapp.synthetic import generate_register, siak_header, write_siak_csv, write_siak_xlsx
 
 BAD_ROWS = [
     "6306105005900001,6306100101100001,UTUH,X,LOKSADO,31-02-1990,KAWIN,ANAK,IBU,AYAH,JL,1,1,63.06.10.2009",
@@ -46,7 +48,9 @@ def current_count() -> int:
                               .where(Person.snapshot_id == services.current_snapshot_id())).scalar_one()
 
 
-def test_upload_runs_in_background_and_opens_cases(client, login_as, register, register_csv):
+def test_upload_runs_as_a_job_and_opens_cases(client, login_as, register, register_csv):
+    """The upload queues a job (tests run jobs in-process when the request commits, as a worker
+    would: JOBS_IMMEDIATE); tests/integration/test_job_worker.py runs a real worker."""
     login_as(Role.OPERATOR)
     token = client.csrf_token("/kualitas/impor")
     with open(register_csv, "rb") as fh:
@@ -54,10 +58,12 @@ def test_upload_runs_in_background_and_opens_cases(client, login_as, register, r
                            content_type="multipart/form-data")
     assert resp.status_code == 302
     import_id = resp.headers["Location"].rstrip("/").split("/")[-1]
-    assert importer.wait_for_import(import_id, timeout=120)
     db.session.expire_all()
     item = db.session.get(RegisterImport, __import__("uuid").UUID(import_id))
     assert item.status == "selesai", item.error_summary
+    run = JobRun.query.filter_by(subject_id=item.id).one()       # the job that ran it
+    assert run.name == importer.IMPORT_JOB and run.status == "selesai"
+    assert run.actor_name.startswith("operator") and jobs.active_run(importer.IMPORT_JOB) is None
     assert item.rows_read == len(register.records) and item.rows_rejected == 2
     assert current_count() == len(register.records)
     errors = RegisterRowError.query.filter_by(import_id=item.id).all()
@@ -143,7 +149,7 @@ def test_bad_upload_is_refused_with_a_clear_message(client, login_as, name, cont
     token = client.csrf_token("/kualitas/impor")
     resp = client.post("/kualitas/impor", data={"csrf_token": token, "file": (io.BytesIO(content), name)},
                        content_type="multipart/form-data")
-    assert resp.status_code == 400
+    assert resp.status_code == 422
     assert message in resp.get_data(as_text=True)
     assert RegisterImport.query.count() == 0
 
@@ -161,7 +167,7 @@ def test_upload_over_the_limit_is_refused(client, login_as, app):
     token = client.csrf_token("/kualitas/impor")
     resp = client.post("/kualitas/impor", data={"csrf_token": token, "file": (io.BytesIO(b"x" * 5000), "a.csv")},
                        content_type="multipart/form-data")
-    assert resp.status_code in (400, 413)
+    assert resp.status_code in (413, 422)
     assert "terlalu besar" in resp.get_data(as_text=True)
     assert RegisterImport.query.count() == 0
 

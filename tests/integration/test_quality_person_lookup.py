@@ -1,11 +1,11 @@
 """Looking a resident up in the register: by NIK or name via POST (never in the URL), masked
 lists, an audited full record with family, cases and village requests."""
-from webapp.audit.models import AuditEntry
+from webapp.core.audit import AuditEntry
 from webapp.auth.roles import Role
 from webapp.extensions import db
 from webapp.quality import importer
 from webapp.quality.models import Person
-from webapp.quality.synthetic import generate_register, write_siak_csv
+from webapp.synthetic import generate_register, write_siak_csv
 import pytest
 
 
@@ -50,10 +50,10 @@ def test_bad_search_explains_and_keeps_the_typed_text(client, login_as, register
     login_as(Role.OPERATOR)
     resp = client.post_form("/kualitas/penduduk", {"query": "ab"}, token_from="/kualitas/penduduk")
     page = resp.get_data(as_text=True)
-    assert resp.status_code == 400 and "minimal 3 huruf nama" in page and 'value="ab"' in page
+    assert resp.status_code == 422 and "minimal 3 huruf nama" in page and 'value="ab"' in page
     resp = client.post_form("/kualitas/penduduk", {"query": "x", "birth_date": "31-02-2000"},
                             token_from="/kualitas/penduduk")
-    assert resp.status_code == 400
+    assert resp.status_code == 422
 
 
 def test_full_record_is_audited_and_shows_family_and_cases(client, login_as, register):

@@ -12,7 +12,7 @@ from webapp.extensions import db
 from webapp.quality import importer, services
 from webapp.quality.models import QualityCase
 from webapp.quality.precheck import ResidentInput, check_residents, open_precheck_cases
-from webapp.quality.synthetic import generate_register, write_siak_csv
+from webapp.synthetic import generate_register, write_siak_csv
 
 
 @pytest.fixture(scope="module")

@@ -84,7 +84,7 @@ def test_oversized_or_wrong_type_letter_is_refused_next_to_the_field(client, log
     resp = client.post_form("/permohonan/baru", {**letter_form(), "letter_file": (io.BytesIO(data), name)},
                             token_from="/permohonan/baru", content_type="multipart/form-data")
     page = resp.get_data(as_text=True)
-    assert resp.status_code == 200 and message in page
+    assert resp.status_code == 422 and message in page
     assert 'value="140/031/DS-LKS/2026"' in page and 'value="Balai Desa Loksado"' in page
     assert VillageRequest.query.count() == 0
 
@@ -178,7 +178,7 @@ def test_inbox_badge_and_disposition_to_both_divisions(client, login, make_user,
     again = client.post_form(f"/permohonan/{req.id}/disposisi", {
         "lead_division": "dafduk", "instruction": "Lagi", "due_date": SERVICE_DAY.isoformat()},
         token_from=f"/permohonan/{req.id}/disposisi")
-    assert again.status_code == 200 and "tidak diizinkan" in again.get_data(as_text=True)
+    assert again.status_code == 422 and "tidak diizinkan" in again.get_data(as_text=True)
     assert Disposition.query.count() == 1 and db.session.get(VillageRequest, req.id).lead_division == "capil"
 
 

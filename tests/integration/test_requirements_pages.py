@@ -2,7 +2,7 @@ import uuid
 
 import pytest
 
-from webapp.audit.models import AuditEntry
+from webapp.core.audit import AuditEntry
 from webapp.auth.roles import Role
 from webapp.extensions import db
 from webapp.requirements.models import RequirementItem
@@ -63,7 +63,7 @@ def test_empty_or_oversized_title_is_refused_and_kept(client, login_as, template
     url = f"/admin/syarat/{template.id}"
     resp = client.post_form(url, {"title": "", "legal_basis": "ketikan saya", "active": "y"}, token_from=url)
     page = resp.get_data(as_text=True)
-    assert resp.status_code == 200 and "Wajib diisi." in page and "ketikan saya" in page
+    assert resp.status_code == 422 and "Wajib diisi." in page and "ketikan saya" in page
     resp = client.post_form(url, {"title": "x" * 300, "active": "y"}, token_from=url)
     assert "maksimal 200 karakter" in resp.get_data(as_text=True)
     db.session.refresh(template)
@@ -102,7 +102,7 @@ def test_bad_item_input_is_explained_and_nothing_saved(client, login_as, templat
     before = RequirementItem.query.count()
     resp = hx(client, "POST", f"/admin/syarat/{template.id}/butir", item_data(**values))
     body = resp.get_data(as_text=True)
-    assert resp.status_code == 200 and message in body
+    assert resp.status_code == 422 and message in body
     assert RequirementItem.query.count() == before
     if values.get("min_age"):
         assert f'value="{values["min_age"]}"' in body   # what was typed is kept
@@ -115,7 +115,7 @@ def test_add_item_without_htmx_redirects_or_rerenders(client, login_as, template
     resp = client.post_form(f"{url}/butir", item_data(text="Surat keterangan dari desa"), token_from=url)
     assert resp.status_code == 302
     resp = client.post_form(f"{url}/butir", item_data(text="", min_age="x"), token_from=url)
-    assert resp.status_code == 200 and "<html" in resp.get_data(as_text=True)
+    assert resp.status_code == 422 and "<html" in resp.get_data(as_text=True)
     assert "Wajib diisi." in resp.get_data(as_text=True)
 
 

@@ -1,4 +1,4 @@
-from webapp.audit.models import AuditEntry
+from webapp.core.audit import AuditEntry
 from webapp.auth.roles import Role
 from webapp.extensions import db
 from webapp.settings import services
@@ -45,7 +45,7 @@ def test_bad_values_are_explained_and_not_saved(client, login_as):
                            ("", "Isi nilai"), ("16.5", "bilangan bulat")]:
         resp = hx_post(client, "/admin/pengaturan/ktp_min_age", {"value": typed})
         body = resp.get_data(as_text=True)
-        assert resp.status_code == 200 and message in body, (typed, body)
+        assert resp.status_code == 422 and message in body, (typed, body)
         assert f'value="{typed}"' in body
     assert db.session.get(AppSetting, "ktp_min_age") is None
     assert services.get_int("ktp_min_age") == 17
@@ -57,7 +57,7 @@ def test_plain_form_post_without_htmx(client, login_as):
     assert resp.status_code == 302
     assert services.get_int("kk_max_members") == 15
     resp = client.post_form("/admin/pengaturan/kk_max_members", {"value": "1"}, token_from="/admin/pengaturan/")
-    assert resp.status_code == 200 and "antara 2 dan 50" in resp.get_data(as_text=True)
+    assert resp.status_code == 422 and "antara 2 dan 50" in resp.get_data(as_text=True)
     assert services.get_int("kk_max_members") == 15
 
 

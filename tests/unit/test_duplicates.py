@@ -1,7 +1,8 @@
-"""Duplicate detection: every variant of issue 4, the hard negatives, grouping, one-record check."""
+"""Duplicate detection: every variant of issue 4, duplicates that differ in two ways at once
+(issue 7), the hard negatives, grouping, one-record check."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -14,17 +15,25 @@ from webapp.quality.duplicates import (
     group_pairs,
     name_similarity,
     normalize_name,
+    patronym,
 )
 from webapp.quality.records import PersonRecord
-from webapp.quality.synthetic import generate_register
+from webapp.synthetic import generate_register
 
 
 def person(ref, name, *, sex="L", born=date(1985, 3, 14), mother="SITI AMINAH", father="HUSIN",
-           place="KANDANGAN", nik=None, no_kk="6306051203150001") -> PersonRecord:
-    nik = nik or f"630605{born.day + (40 if sex == 'P' else 0):02d}{born.month:02d}{born.year % 100:02d}{ref:04d}"
+           place="KANDANGAN", nik=None, no_kk="6306051203150001", desa="63.06.05.2005") -> PersonRecord:
+    if nik is None:
+        day, month, yy = (born.day + (40 if sex == "P" else 0), born.month, born.year % 100) if born else (1, 1, 0)
+        nik = f"630605{day:02d}{month:02d}{yy:02d}{ref:04d}"
     return PersonRecord(ref=ref, nik=nik, no_kk=no_kk, name=name, sex=sex, birth_place=place,
                         birth_date=born, marital_status="KAWIN", family_role="KEPALA KELUARGA",
-                        mother_name=mother, father_name=father, desa_code="63.06.05.2005")
+                        mother_name=mother, father_name=father, desa_code=desa)
+
+
+def elsewhere(ref, name, **fields) -> PersonRecord:
+    """The same person entered again in another desa, under another KK, with a new NIK."""
+    return person(ref, name, no_kk="6306100402210007", desa="63.06.10.2003", **fields)
 
 
 def only_pair(records) -> DuplicatePair:
@@ -53,6 +62,42 @@ def test_normalisation_of_siti_noor_ahmad_abdul_titles_and_apostrophes():
     assert normalize_name("HJ. SALMAH") == ("SALMAH",)
     assert normalize_name("MA'RUF") == ("MARUF",)
     assert normalize_name("") == ()
+
+
+@pytest.mark.parametrize("written", ["H. ABDUL HAMID", "H ABDUL HAMID", "HAJI ABDUL HAMID", "H.ABDUL HAMID",
+                                     "h. Abdul Hamid"])
+def test_a_hajj_title_is_not_part_of_the_name(written):
+    assert normalize_name(written) == ("ABDUL", "HAMID")
+
+
+@pytest.mark.parametrize("written", ["HJ. SITI AMINAH", "HJ SITI AMINAH", "HJH. SITI AMINAH", "HJ.SITI AMINAH",
+                                     "HAJJAH SITI AMINAH", "HJ. ST. AMINAH"])
+def test_a_hajjah_title_is_not_part_of_the_name(written):
+    assert normalize_name(written) == ("SITI", "AMINAH")
+
+
+@pytest.mark.parametrize("written, name, father", [
+    ("RIDWAN BIN HUSIN", ("RIDWAN",), "HUSIN"),
+    ("MUHAMMAD RIDWAN BIN H. ABDUL HAMID", ("MUHAMMAD", "RIDWAN"), "H ABDUL HAMID"),
+    ("SALMAH BINTI ARBAIN", ("SALMAH",), "ARBAIN"),
+    ("SALMAH BT. ARBAIN", ("SALMAH",), "ARBAIN"),
+    ("HJ. SALMAH BINTI ARBAIN", ("SALMAH",), "ARBAIN"),
+])
+def test_a_patronym_is_cut_off_the_name_and_kept_as_the_fathers_name(written, name, father):
+    assert normalize_name(written) == name
+    assert patronym(written) == father
+
+
+def test_what_only_looks_like_a_title_or_patronym_stays_in_the_name():
+    assert normalize_name("AHMAD BIN") == ("AHMAD", "BIN")      # nothing after BIN: not a patronym
+    assert normalize_name("BINTANG RAMADHAN") == ("BINTANG", "RAMADHAN")
+    assert normalize_name("HASAN") == ("HASAN",) and normalize_name("H") == ("H",)
+    assert patronym("RIDWAN") == ""
+
+
+def test_alm_written_next_to_a_late_parent_is_not_part_of_the_name():
+    assert normalize_name("HUSIN (ALM)") == normalize_name("ALM. HUSIN") == normalize_name("HUSIN ALMARHUM") == ("HUSIN",)
+    assert normalize_name("SALMAH ALMH.") == ("SALMAH",)
 
 
 # ---- one test per duplicate variant (each pair differs in exactly that one way) -----------
@@ -121,10 +166,60 @@ def test_the_same_person_in_another_kk_with_a_missing_mother_is_found_through_th
                person(2, "SAHRANI", no_kk="6306070101200003")])
 
 
+def test_two_records_without_a_birth_date_are_still_compared():
+    pair = only_pair([person(1, "JUMBERI", born=None, mother="SALMAH"), person(2, "JUMBERI", born=None, mother="SALMAH")])
+    assert "birth_date_missing" in pair.reasons
+
+
+# ---- duplicates that differ in two ways at once (issue 7) -----------------------------------
+
+@pytest.mark.parametrize("a, b", [
+    pytest.param(person(1, "SITI HUSNA", sex="P", born=date(2014, 7, 22), no_kk="6306081101150002"),
+                 person(2, "SIIT HUSNA", sex="P", born=date(2014, 7, 23)), id="name typo + date typo, other KK"),
+    pytest.param(person(1, "ABDUL MUIS", born=date(1979, 11, 29)),
+                 elsewhere(2, "ABDUL MUI", born=date(1979, 12, 29)), id="name typo + date typo, moved"),
+    pytest.param(person(1, "H. MUHRAN BIN ARSYAD", father="ARSYAD"), person(2, "MUHRAN", father="ARSYAD"),
+                 id="hajj title + patronym"),
+    pytest.param(person(1, "NORLAILA BINTI MUHRAN", sex="P", born=date(1974, 12, 30), father="MUHRAN"),
+                 person(2, "NORLAILA", sex="P", born=date(1984, 12, 30), father="MUHRAN"),
+                 id="patronym + year typo"),
+    pytest.param(person(1, "M. RIDUAN", born=date(1985, 3, 7)), person(2, "MUHAMMAD RIDUAN", born=date(1985, 7, 3)),
+                 id="name variant + day/month swap"),
+    pytest.param(person(1, "HAMSIAH", sex="P", mother="NOOR SAPIAH"), elsewhere(2, "HAMSIAH", sex="P", mother="SAPIAH"),
+                 id="moved + mother variant"),
+    pytest.param(person(1, "ZIDAN HIDAYAT", born=date(2007, 9, 13), mother="SITI MASYITAH"),
+                 person(2, "ZIDAN HIDAYAT", born=date(2017, 9, 13), mother="SITI MASITAH"),
+                 id="year typo + mother typo"),
+    pytest.param(person(1, "RIZKY RAMADHAN", born=date(2005, 10, 4)), person(2, "IRZKY RAMADHAN", born=date(2006, 10, 4)),
+                 id="typo in the first letter + year typo"),
+    pytest.param(person(1, "HJ. NOR HIDAYAH", sex="P", mother="JAMIAH"), person(2, "NOR HIDAYAH", sex="P", mother="JAMIHA"),
+                 id="hajj title + mother typo"),
+])
+def test_duplicates_that_differ_in_two_ways_at_once_are_found(a, b):
+    pair = only_pair([a, b])
+    assert (pair.a, pair.b) == (1, 2)
+
+
+def test_the_patronym_stands_in_for_a_missing_fathers_name():
+    pair = only_pair([person(1, "RIDWAN BIN HUSIN", born=date(1985, 3, 14), mother=None, father=None),
+                      elsewhere(2, "RIDWAN", born=date(1985, 3, 15), mother=None, father="HUSIN")])
+    assert "father_exact" in pair.reasons
+
+
+def test_the_same_kk_and_nik_corroborate_but_a_different_kk_does_not_count_against():
+    a = person(1, "ONOR ANNISA", sex="P", born=date(2013, 4, 13), nik="6306025304130001")
+    same_kk = person(2, "NOOR ANNISA", sex="P", born=date(2013, 5, 13))
+    same_nik = person(3, "NOOR ANNISA", sex="P", born=date(2013, 5, 13), nik=a.nik)
+    moved = elsewhere(4, "NOOR ANNISA", sex="P", born=date(2013, 5, 13))
+    assert explain(a, same_nik).score > explain(a, same_kk).score > explain(a, moved).score
+    assert explain(a, same_kk).is_duplicate and explain(a, same_nik).is_duplicate
+
+
 # ---- hard negatives -----------------------------------------------------------------------
 
 @pytest.mark.parametrize("twin_a, twin_b", [("MUHAMMAD HASAN", "MUHAMMAD HUSIN"), ("FITRI", "RAHMAH"),
-                                            ("NOOR AINI", "NOOR AISYAH")])
+                                            ("NOOR AINI", "NOOR AISYAH"), ("AHMAD FAUZI", "AHMAD FAUZAN"),
+                                            ("MUHAMMAD HASAN BIN ARBAIN", "MUHAMMAD HUSIN BIN ARBAIN")])
 def test_twins_are_not_duplicates(twin_a, twin_b):
     born = date(2012, 5, 9)
     assert_no_pair([person(1, twin_a, born=born), person(2, twin_b, born=born)])
@@ -151,6 +246,25 @@ def test_father_and_son_of_the_same_name_are_not_duplicates():
     father = person(1, "ABDUL HAMID", born=date(1962, 8, 17), mother="JULAIHA", father="IDRUS")
     son = person(2, "ABDUL HAMID", born=date(1992, 8, 17), mother="MASRAH", father="ABDUL HAMID")
     assert_no_pair([father, son])
+
+
+def test_father_and_son_of_one_name_in_one_kk_are_not_duplicates_however_written():
+    father = person(1, "H. ABDUL HAMID", born=date(1962, 8, 17), mother="JULAIHA", father="IDRUS")
+    son = person(2, "ABDUL HAMID BIN H. ABDUL HAMID", born=date(1992, 8, 17), mother="MASRAH", father=None)
+    assert normalize_name(father.name) == normalize_name(son.name)
+    assert_no_pair([father, son])
+
+
+@pytest.mark.parametrize("mother_b, father_b", [("RAHMAH", "ARBAIN"), ("SITI ASNAH", "SALEH"), (None, "ARBAIN"),
+                                                (None, None)])
+@pytest.mark.parametrize("days_apart", [1, 3, 9])
+def test_namesakes_born_days_apart_in_one_village_are_not_duplicates(mother_b, father_b, days_apart):
+    born = date(2010, 5, 12)
+    first = person(1, "MUHAMMAD RIZKY", born=born, mother="SITI AMINAH", father="HUSIN", no_kk="6306052003110004")
+    second = person(2, "MUHAMMAD RIZKY", born=born + timedelta(days=days_apart), mother=mother_b, father=father_b,
+                    no_kk="6306051907100012")
+    assert first.desa_code == second.desa_code
+    assert_no_pair([first, second])
 
 
 def test_different_sex_only_when_everything_else_matches():
@@ -260,3 +374,19 @@ def test_a_huge_placeholder_date_block_is_split_but_still_finds_duplicates():
                           nik="6306054107600999"))
     split = find_duplicate_pairs(records, DuplicateConfig(max_date_block_size=10))
     assert [(p.a, p.b) for p in split] == [(2, 61)] == [(p.a, p.b) for p in find_duplicate_pairs(records)]
+
+
+def test_precision_and_recall_on_a_small_register_whose_duplicates_differ_in_two_ways():
+    register = generate_register(4000, seed=11, duplicate_changes=2)
+    groups = group_pairs(find_duplicate_pairs(register.records))
+    group_of = {ref: i for i, group in enumerate(groups) for ref in group}
+
+    def together(pair) -> bool:
+        return len({group_of.get(r, ("alone", r)) for r in pair}) == 1
+
+    found = [pair for pair in register.duplicate_pairs if together(pair)]
+    assert len(found) / len(register.duplicate_pairs) >= 0.95
+    planted_refs = {ref for pair in register.duplicate_pairs for ref in pair}
+    grouped_refs = {ref for group in groups for ref in group}
+    assert len(grouped_refs & planted_refs) / len(grouped_refs) >= 0.95
+    assert not [pair for pair in register.truth.hard_negatives if together(pair)]

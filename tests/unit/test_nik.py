@@ -240,6 +240,58 @@ def test_a_historical_prefix_is_valid_with_a_note_not_a_warning(region, regency,
 
 
 @pytest.mark.parametrize(
+    ("region", "label"),
+    [
+        ("640401", "Tanjung Palas, Kabupaten Bulungan, Kalimantan Utara (dahulu 64.04.01, Kalimantan Timur)"),
+        ("640412", "Bunyu, Kabupaten Bulungan, Kalimantan Utara (dahulu 64.04.12, Kalimantan Timur)"),
+        ("640502", "Nunukan, Kabupaten Nunukan, Kalimantan Utara (dahulu 64.05.02, Kalimantan Timur)"),
+        ("640602", "Malinau Kota, Kabupaten Malinau, Kalimantan Utara (dahulu 64.06.02, Kalimantan Timur)"),
+        ("641001", "Sesayap, Kabupaten Tana Tidung, Kalimantan Utara (dahulu 64.10.01, Kalimantan Timur)"),
+        ("647304", "Tarakan Utara, Kota Tarakan, Kalimantan Utara (dahulu 64.73.04, Kalimantan Timur)"),
+    ],
+)
+def test_a_kaltara_nik_issued_before_2012_is_valid_and_shown_with_todays_region(region, label):
+    result = check(make_nik(region=region, ddmmyy="170885"))
+    assert result.valid and result.warnings == ()
+    assert codes(result.notes) == ["nik.region_historical"]
+    assert result.region_label == label
+    assert (result.province_code, result.province_name) == ("64", "Kalimantan Timur")  # what the digits say
+
+
+def test_the_note_on_an_old_kaltara_code_names_todays_code_and_province():
+    result = check(make_nik(region="640401"))
+    assert str(result.notes[0].message) == (
+        "Kode wilayah 64.04 pada NIK adalah kode lama Kabupaten Bulungan (berlaku sampai 2011); "
+        "kini 65.01, Kalimantan Utara. Nomor yang terbit sebelumnya tetap sah."
+    )
+
+
+def test_an_unknown_kecamatan_under_an_old_kaltara_code_is_a_warning_and_shown_by_regency():
+    result = check(make_nik(region="640410"))  # 64.04.10 existed, but the reference does not know it
+    assert result.valid
+    assert codes(result.warnings) == ["nik.kecamatan_unknown"]
+    assert result.region_label == "Kabupaten Bulungan, Kalimantan Utara (dahulu 64.04, Kalimantan Timur)"
+
+
+@pytest.mark.parametrize(
+    ("region", "label"),
+    [
+        ("630610", "Loksado, Kabupaten Hulu Sungai Selatan"),
+        ("650101", "Tanjung Palas, Kabupaten Bulungan"),
+        ("920101", "Makbon, KAB. SORONG"),  # historical, but no known successor: as the list has it
+        ("630699", "Kabupaten Hulu Sungai Selatan"),
+        ("639901", None),
+    ],
+)
+def test_region_label_of_other_niks(region, label):
+    assert check(make_nik(region=region)).region_label == label
+
+
+def test_region_label_of_an_unreadable_nik_is_none():
+    assert check("12ab").region_label is None
+
+
+@pytest.mark.parametrize(
     ("region", "province", "regency", "kecamatan"),
     [
         ("650101", "Kalimantan Utara", "Kabupaten Bulungan", "Tanjung Palas"),

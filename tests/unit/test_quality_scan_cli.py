@@ -11,7 +11,7 @@ from flask_babel import Babel
 
 from webapp.quality.cli import quality_cli
 from webapp.quality.rules import RULES
-from webapp.quality.synthetic import generate_register, write_siak_csv, write_siak_xlsx
+from webapp.synthetic import generate_register, write_siak_csv, write_siak_xlsx
 
 N = 200
 PLANTED_RULES = {"nik.invalid": 1, "mother_name.missing": 1, "name.abbreviation": 1}

@@ -102,3 +102,39 @@ def test_birth_dates():
 def test_a_scientific_notation_nik_explains_the_fix():
     result = read(HEADER + "Anang,6.30610E+15,,L,12-04-2009,KTP_EL:baru,\n")
     assert "Teks" in result.problems[0].message
+
+
+# --- the shared reader (webapp/core/tabular.py) as the resident list uses it --------------------
+
+def test_utf16_tab_and_pipe_lists_are_read():
+    text = HEADER.replace(",", "\t") + "Galuh\t\t\tP\t03-02-2020\tAKTA_LAHIR\t\n"
+    for data in (text.encode("utf-16"), text.replace("\t", "|").encode("utf-8")):
+        result = read_resident_file(data, "daftar.csv", today=TODAY)
+        assert result.ok, result.problems
+        assert result.rows[0].name == "Galuh" and result.rows[0].services == [("AKTA_LAHIR", "baru")]
+
+
+def test_an_unbalanced_quote_or_broken_characters_block_only_their_own_row_in_the_report():
+    data = (HEADER + '"Anang,,,L,12-04-2009,KTP_EL:baru,\n'           # row 2: the quote never closes
+            + "Aluh,,,P,01-01-2010,KIA:5_17,\n").encode("utf-8") \
+        + "Utuh \ufffd,,,L,01-01-2000,KTP_EL:baru,\n".encode("utf-8")  # row 4: a byte that did not decode
+    result = read_resident_file(data, "daftar.csv", today=TODAY)
+    problems = {p.row: p.message for p in result.problems}
+    assert set(problems) == {2, 4}
+    assert "kutip" in problems[2] and "tidak terbaca" in problems[4]
+    assert [r.name for r in result.rows] == ["Aluh"]
+
+
+def test_xlsx_headers_are_normalised_and_rows_keep_excel_numbers():
+    wb = Workbook()
+    ws = wb.active
+    ws.append([])                                           # a blank first row: the header is row 2
+    ws.append([" Nama Lengkap ", "No KK", "JK", "Tgl-Lahir", "Jenis Layanan"])
+    ws.append(["Rusmini", None, "P", date(1990, 1, 5), "KTP_EL:rusak"])
+    ws.append(["Ijai", None, "L", 1985, "KIA:5_17"])      # a bare year typed as a number
+    buf = io.BytesIO()
+    wb.save(buf)
+    result = read_resident_file(buf.getvalue(), "daftar.xlsx", today=TODAY)
+    assert [r.name for r in result.rows] == ["Rusmini"]
+    [problem] = result.problems
+    assert (problem.row, problem.column) == (4, "tanggal_lahir") and "1985" in problem.message

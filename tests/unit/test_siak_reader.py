@@ -1,9 +1,8 @@
-"""Reading SIAK exports: webapp/quality/siak.py."""
+"""Reading SIAK exports: webapp/quality/siak.py (and its siak_* modules)."""
 from __future__ import annotations
 
 import codecs
 import io
-import time
 import zipfile
 from datetime import date, datetime
 
@@ -444,20 +443,18 @@ def test_replacement_characters_from_a_late_bad_byte_reject_only_that_row():
     assert [r.record is not None for r in results] == [True, False, True]
 
 
-def test_100000_unreadable_rows_are_reported_quickly():
+def test_100000_unreadable_rows_are_all_reported_and_the_good_ones_read():
+    # How long this takes is measured in bench/bench_import.py (step 5), not here.
     good = line()
     bad = line(TGL_LHR="99-99-1999", KODE_DESA="63.06.99.9999")
     rows = [bad] * 100_000
     rows[500] = rows[99_999] = good
     text = ",".join(HEADER) + "\n" + "\n".join(rows) + "\n"
-    started = time.perf_counter()
     results = read(text)
-    elapsed = time.perf_counter() - started
     assert len(results) == 100_000
     ok = [r.row_no for r in results if r.record is not None]
     assert ok == [501, 100_000]
     assert sum(len(r.errors) for r in results) == 2 * 99_998
-    assert elapsed < 5, elapsed
 
 
 # --- sources and progress -----------------------------------------------------------------

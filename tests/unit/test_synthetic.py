@@ -1,15 +1,23 @@
 """The synthetic register: deterministic, believable identifiers, truth for every planted case."""
 from __future__ import annotations
 
+import ast
 import csv
+import re
+import subprocess
+import sys
 from collections import Counter, defaultdict
 from datetime import date, datetime
+from pathlib import Path
 
 import pytest
 
 from webapp.quality.siak_codes import SIAK_CODES, SIAK_LABEL_TO_CODE
-from webapp.quality.synthetic import (
+from webapp.synthetic import (
     ANOMALY_CODES,
+    CHANGE_PAIRS,
+    CHANGES,
+    HARD_NEGATIVE_KINDS,
     NORMAL_KK_MAX_MEMBERS,
     OVERSIZED_KK_MIN_MEMBERS,
     VARIANTS,
@@ -152,13 +160,19 @@ def test_truth_has_every_anomaly_code_and_the_data_shows_it(register, by_ref):
 
 def test_hard_negatives_are_planted(register, by_ref):
     kinds = Counter(register.truth.hard_negatives.values())
-    assert kinds.keys() == {"twins", "common_name", "father_son"}
+    assert kinds.keys() == set(HARD_NEGATIVE_KINDS) == {"twins", "common_name", "father_son", "namesakes_in_village"}
     for pair, kind in register.truth.hard_negatives.items():
         a, b = (by_ref[ref] for ref in pair)
         if kind == "twins":
             assert a.birth_date == b.birth_date and a.mother_name == b.mother_name and a.name != b.name
         else:
             assert a.name == b.name and a.birth_date != b.birth_date
+        if kind == "father_son":
+            assert a.no_kk == b.no_kk and {a.father_name, b.father_name} & {a.name}
+        if kind == "namesakes_in_village":
+            assert a.sex == b.sex and a.desa_code == b.desa_code and a.no_kk != b.no_kk
+            assert 1 <= abs((a.birth_date - b.birth_date).days) <= 9
+            assert a.mother_name != b.mother_name and a.father_name != b.father_name
 
 
 def test_csv_round_trip_of_columns_with_labels(register, tmp_path):
@@ -217,7 +231,7 @@ def test_rates_are_honoured():
 
 
 def test_second_change_stress_helper_changes_only_the_later_record():
-    from webapp.quality.synthetic import SECOND_CHANGES, add_second_change
+    from webapp.synthetic import SECOND_CHANGES, add_second_change
 
     fresh = generate_register(1000, seed=3)
     before = {r.ref: (r.name, r.birth_date, r.mother_name, r.father_name, r.birth_place) for r in fresh.records}
@@ -226,3 +240,108 @@ def test_second_change_stress_helper_changes_only_the_later_record():
     after = {r.ref: (r.name, r.birth_date, r.mother_name, r.father_name, r.birth_place) for r in fresh.records}
     changed = {ref for ref in before if before[ref] != after[ref]}
     assert changed and changed <= {max(pair) for pair in changes}
+
+
+# ---- duplicates that differ in two ways at once --------------------------------------------
+
+_TITLE = re.compile(r"^(?:HAJI |HJH\. ?|HJ\. ?|H\. ?|HJH |HJ |H )")
+_PATRONYM = re.compile(r" (?:BIN|BINTI|BT\.) .*$")
+
+
+def core_name(name: str) -> str:
+    """The name without a leading hajj title and a trailing patronym."""
+    return _PATRONYM.sub("", _TITLE.sub("", name))
+
+
+def one_digit_or_swapped(a: date, b: date) -> bool:
+    da, db = a.strftime("%d%m%Y"), b.strftime("%d%m%Y")
+    return sum(x != y for x, y in zip(da, db)) == 1 or (a.year, a.day, a.month) == (b.year, b.month, b.day)
+
+
+@pytest.fixture(scope="module")
+def two_change_register():
+    return generate_register(N, seed=7, duplicate_changes=2)
+
+
+def test_two_change_register_plants_every_pair_of_changes_evenly(two_change_register):
+    planted = Counter(two_change_register.duplicate_pairs.values())
+    assert set(planted) == set(CHANGE_PAIRS) and len(CHANGE_PAIRS) == len(CHANGES) * (len(CHANGES) - 1) // 2
+    assert max(planted.values()) - min(planted.values()) <= 1
+    assert two_change_register.truth.duplicate_details.keys() == two_change_register.duplicate_pairs.keys()
+    assert set(Counter(two_change_register.truth.hard_negatives.values())) == set(HARD_NEGATIVE_KINDS)
+
+
+def test_each_planted_pair_differs_in_exactly_its_two_changes(two_change_register):
+    by_ref = {r.ref: r for r in two_change_register.records}
+    for pair, combo in two_change_register.duplicate_pairs.items():
+        a, b = (by_ref[ref] for ref in sorted(pair))
+        changes = set(combo.split("+"))
+        assert (a.sex, a.father_name, a.birth_place) == (b.sex, b.father_name, b.birth_place)
+        titled = [bool(_TITLE.match(r.name)) for r in (a, b)]
+        with_patronym = [bool(_PATRONYM.search(r.name)) for r in (a, b)]
+        assert sorted(titled) == ([False, True] if "hajj_title" in changes else [False, False]), (a, b)
+        assert sorted(with_patronym) == ([False, True] if "patronym" in changes else [False, False]), (a, b)
+        assert (core_name(a.name) != core_name(b.name)) == ("name_variant" in changes), (a, b)
+        if "birth_date" in changes:
+            assert one_digit_or_swapped(a.birth_date, b.birth_date), (a, b)
+        else:
+            assert a.birth_date == b.birth_date
+        assert (a.mother_name != b.mother_name) == ("mother_variant" in changes), (a, b)
+        if "moved" in changes:
+            assert a.desa_code != b.desa_code and a.no_kk != b.no_kk
+        else:
+            assert a.desa_code == b.desa_code
+
+
+def test_a_patronym_names_the_father_and_a_hajj_title_an_adult(two_change_register):
+    by_ref = {r.ref: r for r in two_change_register.records}
+    for pair, combo in two_change_register.duplicate_pairs.items():
+        for record in (by_ref[ref] for ref in pair):
+            if "patronym" in combo and (match := _PATRONYM.search(record.name)):
+                assert record.father_name.startswith(match.group(0).split(" ", 2)[2])
+            if "hajj_title" in combo and _TITLE.match(record.name):
+                assert (two_change_register.as_of - record.birth_date).days >= 30 * 365
+
+
+def test_the_default_register_is_the_one_change_register():
+    assert generate_register(600, seed=2).records == generate_register(600, seed=2, duplicate_changes=1).records
+    with pytest.raises(ValueError):
+        generate_register(600, seed=2, duplicate_changes=3)
+
+
+# ---- the generator stays out of the office ----------------------------------------------------
+
+WEBAPP = Path(__file__).resolve().parents[2] / "webapp"
+
+
+def imported_modules(path: Path) -> set[str]:
+    package = ".".join(path.relative_to(WEBAPP.parent).with_suffix("").parts[:-1])
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parent = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+                base = f"{parent}.{base}" if base else parent
+            names.add(base)
+            names.update(f"{base}.{alias.name}" for alias in node.names)
+    return names
+
+
+def test_only_demo_loaders_import_the_synthetic_register_in_the_app():
+    importers = sorted(
+        str(path.relative_to(WEBAPP.parent)) for path in WEBAPP.rglob("*.py")
+        if WEBAPP / "synthetic" not in path.parents
+        and any(name == "webapp.synthetic" or name.startswith("webapp.synthetic.") for name in imported_modules(path)))
+    assert importers and all(Path(p).name == "demo.py" for p in importers), importers
+
+
+def test_starting_the_app_loads_no_generator_module(tmp_path):
+    script = ("import sys; from webapp import create_app; "
+              f"create_app({{'SQLALCHEMY_DATABASE_URI': 'sqlite:///{tmp_path}/x.db'}}); "
+              "print(sorted(m for m in sys.modules if m.startswith('webapp.synthetic.')))")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                            cwd=WEBAPP.parent)
+    assert result.stdout.strip().splitlines()[-1] == "[]"

@@ -13,9 +13,8 @@ from webapp.auth.forms import UserForm
 from webapp.auth.models import User
 from webapp.auth.roles import Role
 from webapp.core.authz import roles_required
-from webapp.core.db import utcnow
 from webapp.core.errors import DomainError, attach_to_form
-from webapp.core.web import render_page
+from webapp.core.web import form_status, render_page
 from webapp.extensions import db
 from webapp.main.dashboard import nav_item
 from webapp.wilayah.services import village_choices
@@ -46,7 +45,7 @@ def users():
     role = request.args.get("role") or None
     items = services.list_users(q, role if role in {r.value for r in Role} else None)
     return render_page("admin/users.html", fragment="rows", users=items, q=q, role=role, roles=list(Role),
-                       now=utcnow())
+                       slowed=services.slowed_usernames([u.username for u in items]))
 
 
 @bp.route("/pengguna/baru", methods=["GET", "POST"])
@@ -69,7 +68,7 @@ def user_new():
                 flash(_("Akun %(u)s dibuat. Pengguna wajib mengganti kata sandi saat masuk pertama.",
                         u=user.username), "success")
                 return redirect(url_for("admin.users"))
-    return render_template("admin/user_form.html", form=form, user=None)
+    return render_template("admin/user_form.html", form=form, user=None), form_status()
 
 
 @bp.route("/pengguna/<user_id>", methods=["GET", "POST"])
@@ -90,7 +89,7 @@ def user_edit(user_id: str):
         else:
             flash(_("Data akun disimpan."), "success")
             return redirect(url_for("admin.users"))
-    return render_template("admin/user_form.html", form=form, user=user)
+    return render_template("admin/user_form.html", form=form, user=user), form_status()
 
 
 @bp.post("/pengguna/<user_id>/status")

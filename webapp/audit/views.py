@@ -2,8 +2,8 @@ from flask import Blueprint, request
 from flask_babel import lazy_gettext as _l
 
 from webapp.audit import services
-from webapp.audit.models import AuditEntry
 from webapp.auth.roles import Role
+from webapp.core.audit import AuditEntry
 from webapp.core.authz import roles_required
 from webapp.core.web import render_page
 from webapp.main.dashboard import nav_item
@@ -15,6 +15,7 @@ ACTION_LABELS = {
     "tambah": _l("menambah"), "ubah": _l("mengubah"), "hapus": _l("menghapus"),
     "login_failed": _l("gagal masuk"), "login_locked": _l("mencoba masuk saat akun terkunci"),
     "account_locked": _l("akun dikunci"), "login_inactive": _l("mencoba masuk dengan akun nonaktif"),
+    "login_throttled": _l("mencoba masuk saat harus menunggu (terlalu banyak gagal)"),
 }
 ENTITY_LABELS = {
     "user": _l("pengguna"), "request": _l("permohonan"), "request_resident": _l("warga permohonan"),
@@ -36,6 +37,7 @@ def audit_log():
     filters = services.AuditFilters.from_args(request.args)
     page = services.search(filters)
     return render_page("audit/list.html", fragment="rows", page=page, filters=filters,
+                       refs=services.references(page.items),
                        actions=services.distinct_values(AuditEntry.action),
                        entity_types=services.distinct_values(AuditEntry.entity_type),
                        action_labels=ACTION_LABELS, entity_labels=ENTITY_LABELS)

@@ -1,18 +1,18 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from webapp.core.forms import BaseForm
 from wtforms import BooleanField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 
 from webapp.auth.roles import ROLE_LABELS, Role
 
 
-class LoginForm(FlaskForm):
+class LoginForm(BaseForm):
     username = StringField(_l("Nama pengguna"), validators=[DataRequired(_l("Isi nama pengguna.")), Length(max=40)])
     password = PasswordField(_l("Kata sandi"), validators=[DataRequired(_l("Isi kata sandi.")), Length(max=200)])
     next = HiddenField()
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(BaseForm):
     current_password = PasswordField(_l("Kata sandi saat ini"), validators=[DataRequired(_l("Isi kata sandi saat ini."))])
     password = PasswordField(_l("Kata sandi baru"), validators=[DataRequired(_l("Isi kata sandi baru.")), Length(max=200)])
     confirm = PasswordField(_l("Ulangi kata sandi baru"),
@@ -24,7 +24,7 @@ def role_choices():
     return [(r.value, str(ROLE_LABELS[r])) for r in Role]
 
 
-class UserForm(FlaskForm):
+class UserForm(BaseForm):
     username = StringField(_l("Nama pengguna"), validators=[
         DataRequired(_l("Isi nama pengguna.")), Length(min=3, max=40, message=_l("Nama pengguna 3–40 karakter.")),
         Regexp(r"^[a-zA-Z0-9._-]+$", message=_l("Hanya huruf, angka, titik, garis bawah, dan tanda hubung."))])

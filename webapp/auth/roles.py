@@ -35,3 +35,11 @@ ROLE_LABELS = {
 ALL_ROLES = frozenset(Role)
 OFFICE_STAFF = frozenset(Role) - {Role.KEPALA_DESA}
 KABID = frozenset({Role.KABID_DAFDUK, Role.KABID_CAPIL})
+
+
+def desa_allowed(user, desa_code: str | None) -> bool:
+    """A kepala_desa sees only their own desa's records; office staff see all. Use with
+    `webapp.core.authz.require_record` (→ 404 for another village's record)."""
+    if user.role == Role.KEPALA_DESA:
+        return desa_code is not None and desa_code == user.desa_code
+    return True

@@ -7,9 +7,11 @@ from datetime import datetime, timedelta
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from webapp.auth import throttle
 from webapp.auth.models import User
 from webapp.auth.passwords import hash_password, needs_rehash, verify_password
 from webapp.auth.roles import Role
+from webapp.auth.throttle import ThrottlePolicy
 from webapp.core.changes import audit, record_change
 from webapp.core.db import utcnow
 from webapp.core.errors import DomainError
@@ -97,8 +99,7 @@ def reset_password(user: User, *, actor) -> str:
     temporary = "-".join(secrets.token_urlsafe(4) for _ in range(3))
     user.password_hash = hash_password(temporary)
     user.must_change_password = True
-    user.failed_logins = 0
-    user.locked_until = None
+    throttle.forget_account(user.username)    # the reset also lets the owner try again at once
     user.rotate_session_token()
     record_change(user, "update", actor=actor, summary="kata sandi direset")
     db.session.flush()
@@ -118,50 +119,64 @@ def change_password(user: User, *, current: str, new: str) -> None:
     db.session.flush()
 
 
-def authenticate(username: str, password: str, *, max_failures: int, lockout_minutes: int,
+class LoginThrottled(LoginError):
+    """Too many failures for this name from this address (or from everywhere): wait."""
+
+    def __init__(self, wait: timedelta) -> None:
+        super().__init__(_l("Terlalu banyak percobaan masuk yang gagal. Tunggu %(wait)s, lalu coba lagi.",
+                            wait=wait_text(wait)))
+        self.wait = wait
+
+
+def wait_text(wait: timedelta) -> str:
+    seconds = max(1, int(wait.total_seconds() + 0.999))
+    if seconds < 90:
+        return str(_l("%(n)d detik", n=seconds))
+    return str(_l("%(n)d menit", n=(seconds + 59) // 60))
+
+
+def authenticate(username: str, password: str, *, address: str | None, policy: ThrottlePolicy,
                  now: datetime | None = None) -> User:
     """Return the user or raise LoginError with a message for the login form.
 
-    Per-account lockout lives in the database (not in process memory) so it holds across
-    workers and restarts. The message for a wrong name and a wrong password is the same."""
+    A name that does not exist is answered exactly like a wrong password, and is throttled
+    exactly like an existing name (see webapp/auth/throttle.py): neither the message nor the
+    work done (a password hash is always verified, or none while waiting) tells them apart."""
     now = now or utcnow()
+    key = throttle.account_key(username)
+    wait = throttle.wait_before_attempt(key, address, now=now)
     user = find_by_username(username or "")
-    wrong = LoginError(_l("Nama pengguna atau kata sandi salah."))
-    if user is None:
-        verify_password(None, password or "")
-        audit("login_failed", summary="nama pengguna tidak dikenal")
+    if wait > timedelta(0):
+        audit("login_throttled", entity_type="user" if user else None, entity_id=user.id if user else None,
+              summary=user.username if user else "nama pengguna tidak dikenal")
         db.session.flush()
-        raise wrong
-    if user.locked_until and user.locked_until > now:
-        minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
-        audit("login_locked", entity_type="user", entity_id=user.id, summary=user.username)
+        raise LoginThrottled(wait)
+    if user is None or not verify_password(user.password_hash, password or ""):
+        if user is None:
+            verify_password(None, password or "")
+        wait = throttle.record_failure(key, address, policy, now=now)
+        audit("login_failed", entity_type="user" if user else None, entity_id=user.id if user else None,
+              summary=user.username if user else "nama pengguna tidak dikenal")
         db.session.flush()
-        raise LoginError(_l("Akun dikunci sementara karena terlalu banyak percobaan gagal. "
-                            "Coba lagi dalam %(m)d menit atau hubungi admin.", m=minutes))
-    if not verify_password(user.password_hash, password or ""):
-        user.failed_logins += 1
-        if user.failed_logins >= max_failures:
-            user.locked_until = now + timedelta(minutes=lockout_minutes)
-            user.failed_logins = 0
-            audit("account_locked", entity_type="user", entity_id=user.id, summary=user.username)
-            db.session.flush()
-            raise LoginError(_l("Terlalu banyak percobaan gagal. Akun dikunci selama %(m)d menit.",
-                                m=lockout_minutes))
-        audit("login_failed", entity_type="user", entity_id=user.id, summary=user.username)
-        db.session.flush()
-        raise wrong
+        if wait > timedelta(0):
+            raise LoginThrottled(wait)
+        raise LoginError(_l("Nama pengguna atau kata sandi salah."))
     if not user.active:
         audit("login_inactive", entity_type="user", entity_id=user.id, summary=user.username)
         db.session.flush()
         raise LoginError(_l("Akun ini tidak aktif. Hubungi admin."))
-    user.failed_logins = 0
-    user.locked_until = None
+    throttle.record_success(key, address)
     user.last_login_at = now
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     audit("login", actor=user, entity_type="user", entity_id=user.id, summary=user.username)
     db.session.flush()
     return user
+
+
+def slowed_usernames(usernames, now: datetime | None = None) -> set[str]:
+    """For the admin's user list: names that must wait before their next login attempt."""
+    return throttle.slowed_usernames(usernames, now=now or utcnow())
 
 
 def list_users(q: str | None = None, role: str | None = None):

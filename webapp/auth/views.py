@@ -2,16 +2,21 @@
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from flask_wtf.csrf import generate_csrf
 
-from webapp.auth import services
+from webapp.auth import services, sessions
 from webapp.auth.forms import ChangePasswordForm, LoginForm
+from webapp.auth.throttle import ThrottlePolicy
 from webapp.core.authz import any_logged_in, public
+from webapp.core.db import utcnow
 from webapp.core.errors import DomainError, attach_to_form
+from webapp.core.security import end_login_session, safe_next
+from webapp.core.uow import keep_after_rollback
 from webapp.extensions import limiter
 
 bp = Blueprint("auth", __name__)
@@ -22,18 +27,18 @@ login_limit = limiter.shared_limit(lambda: current_app.config["LOGIN_RATE_LIMIT"
                                    and "HX-Trigger" not in response.headers)
 
 
-def _safe_next(target: str | None) -> str | None:
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
-
-
 def _start_session(user) -> None:
-    # A fresh session at login: nothing from before (fixation), a new CSRF token.
+    # A fresh session at login: nothing from before (fixation), a new CSRF token, and a new
+    # login row on the server (the one this browser had, if any, is ended).
     locale = session.get("locale")
+    end_login_session()
     session.clear()
+    forget_before = utcnow() - timedelta(hours=current_app.config["SESSION_ABSOLUTE_HOURS"])
+    token = sessions.start(user, address=request.remote_addr, user_agent=request.user_agent.string,
+                           forget_before=forget_before)
     login_user(user)
     now = time.time()
+    session["sid"] = token
     session["login_at"] = now
     session["last_seen"] = now
     if locale:
@@ -41,10 +46,12 @@ def _start_session(user) -> None:
 
 
 def _authenticate(form: LoginForm):
-    return services.authenticate(
-        form.username.data, form.password.data,
-        max_failures=current_app.config["LOGIN_MAX_FAILURES"],
-        lockout_minutes=current_app.config["LOGIN_LOCKOUT_MINUTES"])
+    try:
+        return services.authenticate(form.username.data, form.password.data, address=request.remote_addr,
+                                     policy=ThrottlePolicy.from_config(current_app.config))
+    except DomainError:
+        keep_after_rollback()      # the failure counts, whatever the answer's status
+        raise
 
 
 @bp.route("/masuk", methods=["GET", "POST"])
@@ -53,7 +60,7 @@ def _authenticate(form: LoginForm):
 def login():
     if current_user.is_authenticated and request.method == "GET":
         return redirect(url_for("main.home"))
-    form = LoginForm(next=request.args.get("next", ""))
+    form = LoginForm(next=safe_next(request.args.get("next")) or "")
     if form.validate_on_submit():
         try:
             user = _authenticate(form)
@@ -63,12 +70,12 @@ def login():
             _start_session(user)
             if user.must_change_password:
                 return redirect(url_for("auth.change_password"))
-            return redirect(_safe_next(form.next.data) or url_for("main.home"))
+            return redirect(safe_next(form.next.data) or url_for("main.home"))
     return render_template("auth/login.html", form=form)
 
 
 def login_rate_limited():
-    form = LoginForm(next=request.form.get("next", ""))
+    form = LoginForm(next=safe_next(request.form.get("next")) or "")
     form.username.data = request.form.get("username", "")
     form.form_errors.append(_("Terlalu banyak percobaan masuk dari alamat ini. Tunggu beberapa menit, lalu coba lagi."))
     if getattr(request, "htmx", None):
@@ -102,6 +109,7 @@ def relogin():
 @bp.post("/keluar")
 @any_logged_in
 def logout():
+    end_login_session()        # this login only: the user's other devices stay logged in
     logout_user()
     session.clear()
     flash(_("Anda sudah keluar."), "info")
@@ -132,4 +140,4 @@ def set_language():
     lang = request.form.get("lang")
     if lang in ("id", "en"):
         session["locale"] = lang
-    return redirect(_safe_next(request.form.get("next")) or url_for("main.home"))
+    return redirect(safe_next(request.form.get("next")) or url_for("main.home"))

@@ -11,10 +11,25 @@ from typing import Callable
 from flask import abort, current_app, request
 from flask_login import current_user
 
-from webapp.auth.roles import ALL_ROLES, Role
-
 PUBLIC_ATTR = "_kp_public"
 ROLES_ATTR = "_kp_roles"
+
+
+class _AnyRole:
+    """The roles of `any_logged_in`: every role, without core knowing the list (the auth
+    domain owns the roles; core imports no domain)."""
+
+    def __contains__(self, role) -> bool:
+        return role is not None
+
+    def __bool__(self) -> bool:
+        return True
+
+    def __repr__(self) -> str:
+        return "ANY_ROLE"
+
+
+ANY_ROLE = _AnyRole()
 
 
 def public(view: Callable) -> Callable:
@@ -23,8 +38,11 @@ def public(view: Callable) -> Callable:
     return view
 
 
-def roles_required(*roles: Role | str) -> Callable:
-    allowed = frozenset(Role(r) for r in roles) if roles else ALL_ROLES
+def roles_required(*roles: str) -> Callable:
+    """The roles (webapp.auth.roles.Role members) that may call the view."""
+    if not roles:
+        raise TypeError("roles_required() needs at least one role; use any_logged_in for every role")
+    allowed = frozenset(str(r) for r in roles)
 
     def decorate(view: Callable) -> Callable:
         setattr(view, ROLES_ATTR, allowed)
@@ -34,11 +52,11 @@ def roles_required(*roles: Role | str) -> Callable:
 
 
 def any_logged_in(view: Callable) -> Callable:
-    setattr(view, ROLES_ATTR, ALL_ROLES)
+    setattr(view, ROLES_ATTR, ANY_ROLE)
     return view
 
 
-def declared_roles(endpoint: str) -> frozenset[Role] | None:
+def declared_roles(endpoint: str) -> frozenset[str] | _AnyRole | None:
     view = current_app.view_functions.get(endpoint)
     if view is None:
         return None
@@ -56,7 +74,7 @@ def is_public(endpoint: str | None) -> bool:
 
 def role_allows(user, endpoint: str) -> bool:
     roles = declared_roles(endpoint)
-    return bool(roles) and user.role in {r.value for r in roles}
+    return bool(roles) and user.role in roles
 
 
 def require_record(condition: bool) -> None:
@@ -64,13 +82,6 @@ def require_record(condition: bool) -> None:
     so a kepala_desa cannot probe which ids exist in other villages."""
     if not condition:
         abort(404)
-
-
-def desa_allowed(user, desa_code: str | None) -> bool:
-    """A kepala_desa sees only their own desa's records; office staff see all."""
-    if user.role == Role.KEPALA_DESA:
-        return desa_code is not None and desa_code == user.desa_code
-    return True
 
 
 def wraps_view(view: Callable) -> Callable:

@@ -14,6 +14,7 @@ from webapp.extensions import db
 
 class NodeCounter(db.Model):
     __tablename__ = "node_counter"
+    __sync__ = False   # per node by design: each node numbers its own rows
 
     node: Mapped[str] = mapped_column(String(32), primary_key=True)
     name: Mapped[str] = mapped_column(String(40), primary_key=True)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Callable
 
 from flask import render_template, request
 from flask_babel import lazy_gettext as _l
@@ -27,12 +28,15 @@ def render_error(code: int):
     return render_template(template, code=code, title=str(title), text=str(text)), code, headers
 
 
-def register(app) -> None:
+def register(app, *, rate_limited: dict[str, Callable] | None = None) -> None:
+    """`rate_limited`: {endpoint: view} answering a 429 on that endpoint with its own page (the
+    login form keeps the typed user name); the app factory passes the auth domain's view."""
+    rate_limited = dict(rate_limited or {})
+
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
-        if error.code == 429 and request.endpoint == "auth.login":
-            from webapp.auth.views import login_rate_limited
-            return login_rate_limited()
+        if error.code == 429 and request.endpoint in rate_limited:
+            return rate_limited[request.endpoint]()
         return render_error(error.code or 500)
 
     @app.errorhandler(Exception)

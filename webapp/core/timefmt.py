@@ -1,21 +1,51 @@
-"""Times are stored in UTC and shown in WITA (Asia/Makassar)."""
+"""Times are stored in UTC and shown in WITA (Asia/Makassar), in the user's language.
+
+Month names and patterns come from Babel's locale data (the locale and the time zone that
+Flask-Babel selects: Indonesian first, `timezone_selector` Asia/Makassar); nothing here keeps a
+list of month names. Outside an app (unit tests, scripts) the locale is Indonesian.
+
+    format_date(d)              "03-12-2026"           (the |tanggal filter)
+    format_date(d, long=True)   "3 Desember 2026" / "3 December 2026"
+    format_datetime(t)          "03-12-2026 09:05 WITA" (the |wita filter)
+    date_range_label(a, b)      "03–04 Desember 2026", "30 November – 02 Desember 2026"
+"""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo
 
+from babel import Locale
+from babel import dates as babel_dates
+from flask import has_app_context
 from flask_babel import gettext
 
 WITA = ZoneInfo("Asia/Makassar")
+DEFAULT_LOCALE = "id"
+
+SHORT_DATE = "dd-MM-y"
+LONG_DATE = "d MMMM y"
+DATE_TIME = "dd-MM-y HH:mm"
+RANGE_DAY = "dd"
+RANGE_DAY_MONTH = "dd MMMM"
+RANGE_FULL = "dd MMMM y"
 
 
-def N_(text: str) -> str:
-    """Marks a string for the catalog; it is translated where it is shown (gettext)."""
-    return text
+def _locale(locale: str | Locale | None = None) -> Locale:
+    if locale is not None:
+        return Locale.parse(locale)
+    if has_app_context():
+        from flask_babel import get_locale
+        chosen = get_locale()
+        if chosen is not None:
+            return chosen
+    return Locale.parse(DEFAULT_LOCALE)
 
 
-MONTHS_ID = (N_("Januari"), N_("Februari"), N_("Maret"), N_("April"), N_("Mei"), N_("Juni"), N_("Juli"),
-             N_("Agustus"), N_("September"), N_("Oktober"), N_("November"), N_("Desember"))
+def _timezone() -> tzinfo:
+    if has_app_context():
+        from flask_babel import get_timezone
+        return get_timezone() or WITA
+    return WITA
 
 
 def to_wita(value: datetime) -> datetime:
@@ -27,18 +57,35 @@ def to_wita(value: datetime) -> datetime:
 def format_datetime(value: datetime | None) -> str:
     if value is None:
         return "—"
-    local = to_wita(value)
-    return f"{local.day:02d}-{local.month:02d}-{local.year} {local:%H:%M} WITA"
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return babel_dates.format_datetime(value, DATE_TIME, tzinfo=_timezone(), locale=_locale()) + " WITA"
 
 
-def format_date(value: date | datetime | None, long: bool = False) -> str:
+def format_date(value: date | datetime | None, long: bool = False, *, locale: str | None = None) -> str:
     if value is None:
         return "—"
     if isinstance(value, datetime):
         value = to_wita(value).date()
-    if long:
-        return f"{value.day} {gettext(MONTHS_ID[value.month - 1])} {value.year}"
-    return f"{value.day:02d}-{value.month:02d}-{value.year}"
+    return babel_dates.format_date(value, LONG_DATE if long else SHORT_DATE, locale=_locale(locale))
+
+
+def date_range_label(start: date, end: date, *, locale: str | None = None) -> str:
+    """A trip's days, inclusive, the month written out: "03 Desember 2026", "03–04 Desember 2026",
+    "30 November – 02 Desember 2026", "31 Desember 2026 – 01 Januari 2027" (English in the
+    English UI). `locale="id"` for text stored once for everybody (audit summaries)."""
+    loc = _locale(locale)
+
+    def fmt(day: date, pattern: str) -> str:
+        return babel_dates.format_date(day, pattern, locale=loc)
+
+    if start == end:
+        return fmt(end, RANGE_FULL)
+    if (start.year, start.month) == (end.year, end.month):
+        return f"{fmt(start, RANGE_DAY)}–{fmt(end, RANGE_FULL)}"
+    if start.year == end.year:
+        return f"{fmt(start, RANGE_DAY_MONTH)} – {fmt(end, RANGE_FULL)}"
+    return f"{fmt(start, RANGE_FULL)} – {fmt(end, RANGE_FULL)}"
 
 
 def format_duration(delta: timedelta | None) -> str:

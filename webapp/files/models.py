@@ -13,6 +13,7 @@ from webapp.extensions import db
 
 class StoredFile(UUIDKey, NodeStamp, db.Model):
     __tablename__ = "stored_file"
+    __sync__ = True   # scans and photos are captured on the bus; the row travels, the bytes follow by hash
     __entity_type__ = "file"
 
     sha256: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)

@@ -19,6 +19,7 @@ from flask_babel import lazy_gettext as _l
 
 from webapp.core.changes import record_change
 from webapp.core.errors import DomainError
+from webapp.core.security import PRIVATE_FILE_MODE, private_dir
 from webapp.extensions import db
 from webapp.files.models import StoredFile
 
@@ -83,9 +84,12 @@ def path_of(sha256: str) -> Path:
 
 
 def _write_atomically(target: Path, data: bytes) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
+    # Owner-only: the folders 0700, the file 0600 (mkstemp's mode, kept by the rename).
+    private_dir(upload_root())
+    private_dir(target.parent)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
     try:
+        os.fchmod(fd, PRIVATE_FILE_MODE)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()

@@ -2,29 +2,22 @@
 file must grant it (otherwise 404, so ids cannot be probed)."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, send_file
+from flask import Blueprint
 from flask_login import current_user
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from webapp.core.authz import any_logged_in, require_record
 from webapp.extensions import db
 from webapp.files import services
+from webapp.files.download import send_stored
 from webapp.files.models import StoredFile
+from webapp.files.oversize import answer_too_large, apply_request_limit
 
 bp = Blueprint("files", __name__, url_prefix="/berkas")
-
-
-def send_stored(stored: StoredFile, *, download_name: str | None = None):
-    """The response for a stored file (inline; the browser shows PDFs and images)."""
-    try:
-        handle = services.open_file(stored)
-    except (FileNotFoundError, ValueError):
-        abort(404)
-    name = download_name or stored.original_name or f"berkas.{stored.extension}"
-    response = send_file(handle, mimetype=stored.mime_type, as_attachment=False, download_name=name,
-                         max_age=0)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+# Every upload over the request limit: its form again where the view says how, and a view's own
+# limit set before any hook reads the body (oversize.py).
+bp.app_errorhandler(RequestEntityTooLarge)(answer_too_large)
+bp.app_url_value_preprocessor(apply_request_limit)
 
 
 @bp.get("/<uuid:file_id>")

@@ -13,9 +13,12 @@ Three kinds of findings, each a :class:`Problem` with a stable ``code``:
   a kecamatan code outside the list of its regency.
 - **notes** are plain information and are not anomalies: the prefix is a code that no longer
   exists (``nik.region_historical``, e.g. 92.01 Kabupaten Sorong before Papua Barat Daya became
-  province 96; ``nik.kecamatan_historical`` for an old kecamatan under a current regency).
-  A NIK never changes, so old codes are expected for anyone registered before the split;
-  counting them as warnings would fill the register scan with noise.
+  province 96, or 64.04 Kabupaten Bulungan before Kalimantan Utara became province 65 — the
+  note then names today's code; ``nik.kecamatan_historical`` for an old kecamatan under a
+  current regency). A NIK never changes, so old codes are expected for anyone registered
+  before the split; counting them as warnings would fill the register scan with noise.
+  ``region_label`` says where the number was issued in today's names
+  ("Tanjung Palas, Kabupaten Bulungan, Kalimantan Utara (dahulu 64.04.01, Kalimantan Timur)").
 
 Input: surrounding and internal whitespace (also no-break spaces from spreadsheets), dots and
 hyphens are accepted as separators people type (``6306 1001 0190 0001``, ``6306.1001...``) and
@@ -39,7 +42,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 
-from webapp.wilayah.reference import Region, national_regions
+from webapp.wilayah.reference import Region, national_regions, undot
 
 LENGTH = 16
 MASK_CHAR = "•"
@@ -82,7 +85,9 @@ class _NumberCheck:
 
     ``value`` is the normalised digits, or the stripped input when it is not readable as
     digits. Region codes are dotted and are set whenever the number has 16 digits (they say
-    what the number claims); the names are set only for codes found in the national list.
+    what the number claims); the names are set only for codes found in the national list
+    (for an old code, the name the list gives it: 64 is Kalimantan Timur). ``region_label``
+    is the one to show.
     """
 
     value: str
@@ -97,6 +102,14 @@ class _NumberCheck:
     kecamatan_code: str | None
     kecamatan_name: str | None
     serial: str | None
+
+    @property
+    def region_label(self) -> str | None:
+        """Where the number was issued, kecamatan first, in today's names; an old code that has
+        been renumbered shows today's region and the old code:
+        ``Tanjung Palas, Kabupaten Bulungan, Kalimantan Utara (dahulu 64.04.01, Kalimantan Timur)``.
+        None when the regency is unknown."""
+        return _issuing_region_label(self.kecamatan_code, self.regency_code)
 
     def __repr__(self) -> str:  # never print the full number into a log by accident
         return (
@@ -309,10 +322,33 @@ def _check_region(
 
 
 def _historical_note(code: str, region: Region, kind: _Kind) -> Problem:
+    if region.successor is not None:
+        today = national_regions()[undot(region.successor)]
+        return Problem(code, _l(
+            "Kode wilayah %(code)s pada %(label)s adalah kode lama %(name)s (berlaku sampai "
+            "%(year)s); kini %(new_code)s, %(province)s. Nomor yang terbit sebelumnya tetap sah.",
+            code=region.code, label=kind.label, name=region.name, year=region.last_year,
+            new_code=today.code, province=_name(national_regions().get(today.key[:2]))))
     return Problem(code, _l(
         "Kode wilayah %(code)s (%(name)s) pada %(label)s sudah tidak berlaku (terakhir "
         "%(year)s); nomor yang terbit sebelumnya tetap sah.",
         code=region.code, name=region.name, label=kind.label, year=region.last_year))
+
+
+def _issuing_region_label(kecamatan_code: str | None, regency_code: str | None) -> str | None:
+    regions = national_regions()
+    regency = regions.get(undot(regency_code)) if regency_code else None
+    if regency is None:
+        return None
+    kecamatan = regions.get(undot(kecamatan_code)) if kecamatan_code else None
+    if regency.successor is None:
+        return ", ".join(r.name for r in (kecamatan, regency) if r is not None)
+    today_regency = regions[undot(regency.successor)]
+    today_kecamatan = regions.get(undot(kecamatan.successor)) if kecamatan and kecamatan.successor else None
+    today = [r.name for r in (today_kecamatan, today_regency, regions.get(today_regency.key[:2])) if r is not None]
+    old = kecamatan if today_kecamatan is not None else regency
+    return str(_l("%(region)s (dahulu %(code)s, %(province)s)", region=", ".join(today), code=old.code,
+                  province=_name(regions.get(regency.key[:2])) or regency.code[:2]))
 
 
 def _check_serial(digits: str, kind: _Kind, errors: list) -> str:

@@ -1,6 +1,6 @@
 """Forms of the equipment register and the stock ledger. Values are checked by the services."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from webapp.core.forms import BaseForm
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 
 from webapp.inventory.services import CONDITION_LABELS, stock_choices
@@ -19,7 +19,7 @@ def _stock_choices():
     return [("", str(_l("— pilih jenis stok —")))] + stock_choices()
 
 
-class EquipmentForm(FlaskForm):
+class EquipmentForm(BaseForm):
     inventory_number = StringField(_l("Nomor inventaris"), render_kw={"autocomplete": "off"})
     kind = SelectField(_l("Jenis"), choices=_kind_choices, validate_choice=False)
     name = StringField(_l("Merek / model"))
@@ -33,13 +33,13 @@ class EquipmentForm(FlaskForm):
                 ("inventory_number", "kind", "name", "serial_number", "condition", "in_service", "notes")}
 
 
-class StockReceiptForm(FlaskForm):
+class StockReceiptForm(BaseForm):
     stock_code = SelectField(_l("Jenis stok"), choices=_stock_choices, validate_choice=False)
     quantity = StringField(_l("Jumlah diterima"), render_kw={"inputmode": "numeric", "autocomplete": "off"})
     reason = TextAreaField(_l("Dasar penerimaan"), render_kw={"rows": 2})
 
 
-class StockAdjustForm(FlaskForm):
+class StockAdjustForm(BaseForm):
     stock_code = SelectField(_l("Jenis stok"), choices=_stock_choices, validate_choice=False)
     quantity = StringField(_l("Koreksi (+ atau −)"), render_kw={"inputmode": "numeric", "autocomplete": "off"})
     reason = TextAreaField(_l("Alasan koreksi"), render_kw={"rows": 2})

@@ -21,6 +21,7 @@ MOVEMENT_KINDS = ("receipt", "issue", "use", "spoil", "return", "adjust")
 
 class EquipmentItem(UUIDKey, Timestamps, db.Model):
     __tablename__ = "equipment_item"
+    __sync__ = False   # the office's equipment register; a trip's package names the items it carries
     __entity_type__ = "equipment"
 
     inventory_number: Mapped[str] = mapped_column(String(40), nullable=False, unique=True)
@@ -34,6 +35,7 @@ class EquipmentItem(UUIDKey, Timestamps, db.Model):
 
 class StockBalance(db.Model):
     __tablename__ = "stock_balance"
+    __sync__ = False   # derived from the movements; the bus never holds the warehouse
     __entity_type__ = "stock_balance"
 
     stock_code: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -44,6 +46,7 @@ class StockBalance(db.Model):
 
 class StockMovement(UUIDKey, NodeStamp, db.Model):
     __tablename__ = "stock_movement"
+    __sync__ = True   # the bus records blank stock used, spoiled and returned on its trip
     __entity_type__ = "stock_movement"
 
     stock_code: Mapped[str] = mapped_column(String(40), nullable=False)

@@ -27,6 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from webapp.core.changes import record_change
 from webapp.core.db import utcnow
 from webapp.core.errors import DomainError
+from webapp.core.paging import Page, paginate
 from webapp.core.validation import clean_text
 from webapp.extensions import db
 from webapp.inventory.models import CONDITIONS, EquipmentItem, StockBalance, StockMovement
@@ -163,6 +164,19 @@ def _lock(code: str) -> None:
     db.session.execute(update(table).where(table.c.stock_code == code).values(quantity=table.c.quantity))
 
 
+def _trip_number(trip_id) -> str:
+    """The number people use (TRP-OFFICE-000012) for the audit summary, not the row's UUID."""
+    from webapp.trips.models import Trip
+    return db.session.scalar(select(Trip.number).where(Trip.id == trip_id)) or str(trip_id)[:8]
+
+
+def trip_numbers(movements) -> dict:
+    """{trip id: trip number} for the movements of one page (one query)."""
+    from webapp.trips.models import Trip
+    ids = {m.trip_id for m in movements if m.trip_id}
+    return dict(db.session.execute(select(Trip.id, Trip.number).where(Trip.id.in_(list(ids)))).all()) if ids else {}
+
+
 def _movement(code: str, kind: str, quantity: int, delta: int, *, actor, reason: str,
               trip_id: uuid.UUID | None) -> StockMovement:
     actor_id = getattr(actor, "id", None) if getattr(actor, "is_authenticated", False) else None
@@ -171,7 +185,7 @@ def _movement(code: str, kind: str, quantity: int, delta: int, *, actor, reason:
                              quantity=quantity, balance_delta=delta, trip_id=trip_id, actor_id=actor_id,
                              actor_name=actor_name or "system", reason=reason, at=utcnow())
     db.session.add(movement)
-    trip = f" (perjalanan {str(trip_id)[:8]})" if trip_id else ""
+    trip = f" (perjalanan {_trip_number(trip_id)})" if trip_id else ""
     record_change(movement, "create", actor=actor,
                   summary=f"{stock_label(code)}: {MOVEMENT_LABELS[kind]} {_amount(code, quantity)}{trip} — {reason[:120]}",
                   data={"stock_code": code, "kind": kind, "quantity": quantity, "balance_delta": delta})
@@ -293,13 +307,6 @@ def trip_stock(trip_id) -> dict[str, TripStock]:
     return {code: TripStock(int(i), int(u), int(s), int(r)) for code, i, u, s, r in rows}
 
 
-@dataclass
-class Page:
-    items: list
-    page: int
-    has_next: bool
-
-
 def movements(stock_code: str | None = None, trip_id=None, page: int = 1, *, kind: str | None = None) -> Page:
     stmt = select(StockMovement).order_by(StockMovement.at.desc(), StockMovement.id.desc())
     if stock_code:
@@ -310,11 +317,9 @@ def movements(stock_code: str | None = None, trip_id=None, page: int = 1, *, kin
         try:
             trip = trip_id if isinstance(trip_id, uuid.UUID) else uuid.UUID(str(trip_id))
         except ValueError:
-            return Page([], 1, False)
+            return Page.empty(PAGE_SIZE)
         stmt = stmt.where(StockMovement.trip_id == trip)
-    page = max(1, min(int(page or 1), 10_000))
-    rows = db.session.execute(stmt.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)).scalars().all()
-    return Page(rows[:PAGE_SIZE], page, len(rows) > PAGE_SIZE)
+    return paginate(stmt, page=min(int(page or 1), 10_000), per_page=PAGE_SIZE, count=False)
 
 
 # --------------------------------------------------------------------------- equipment

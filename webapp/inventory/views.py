@@ -12,7 +12,7 @@ from webapp.auth.roles import Role
 from webapp.core.args import arg_page
 from webapp.core.authz import roles_required
 from webapp.core.errors import DomainError, attach_to_form
-from webapp.core.web import render_page
+from webapp.core.web import form_status, render_page
 from webapp.extensions import db
 from webapp.inventory import services
 from webapp.inventory.forms import EquipmentForm, StockAdjustForm, StockReceiptForm
@@ -72,7 +72,7 @@ def equipment_new():
         else:
             flash(_("Peralatan %(n)s dicatat.", n=item.inventory_number), "success")
             return redirect(url_for("inventory.equipment_list"))
-    return render_template("inventory/equipment_form.html", form=form, item=None, **_labels())
+    return render_template("inventory/equipment_form.html", form=form, item=None, **_labels()), form_status()
 
 
 @bp.route("/peralatan/<uuid:item_id>", methods=["GET", "POST"])
@@ -90,7 +90,7 @@ def equipment_edit(item_id):
         else:
             flash(_("Data peralatan %(n)s disimpan.", n=item.inventory_number), "success")
             return redirect(url_for("inventory.equipment_list"))
-    return render_template("inventory/equipment_form.html", form=form, item=item, **_labels())
+    return render_template("inventory/equipment_form.html", form=form, item=item, **_labels()), form_status()
 
 
 @bp.post("/peralatan/<uuid:item_id>/status-pakai")
@@ -140,7 +140,7 @@ def stock_movements():
     page = services.movements(filters["stock_code"] or None, filters["trip_id"] or None, filters["page"],
                               kind=filters["kind"] or None)
     return render_page("inventory/stock_movements.html", fragment="rows", page=page, filters=filters,
-                       items=STOCK_ITEMS, movement_kinds=MOVEMENT_KINDS, **_labels())
+                       trip_numbers=services.trip_numbers(page.items), items=STOCK_ITEMS, movement_kinds=MOVEMENT_KINDS, **_labels())
 
 
 @bp.route("/stok/terima", methods=["GET", "POST"])
@@ -159,7 +159,7 @@ def stock_receive():
                     u=services.stock_unit(movement.stock_code), i=services.stock_label(movement.stock_code),
                     b=services.balance(movement.stock_code)), "success")
             return redirect(url_for("inventory.stock_balances"))
-    return render_template("inventory/stock_form.html", form=form, mode="receive", **_labels())
+    return render_template("inventory/stock_form.html", form=form, mode="receive", **_labels()), form_status()
 
 
 @bp.route("/stok/koreksi", methods=["GET", "POST"])
@@ -177,4 +177,4 @@ def stock_adjust():
             flash(_("Koreksi stok %(i)s dicatat. Saldo kini %(b)d.", i=services.stock_label(movement.stock_code),
                     b=services.balance(movement.stock_code)), "success")
             return redirect(url_for("inventory.stock_balances"))
-    return render_template("inventory/stock_form.html", form=form, mode="adjust", **_labels())
+    return render_template("inventory/stock_form.html", form=form, mode="adjust", **_labels()), form_status()

@@ -147,3 +147,13 @@ def _print_human(summary: dict[str, Any], previews: list, config: RuleConfig) ->
         echo(f"  … dan {len(groups) - MAX_SHOWN} kelompok lagi (lihat --json)")
     echo(f"\nWaktu: {summary['elapsed_s']:.2f} s")
 
+
+
+@quality_cli.command("name-keys")
+def name_keys_command() -> None:
+    """Recompute the register's name search keys (after the name normalisation changed)."""
+    from webapp.core.uow import unit_of_work
+    from webapp.quality.name_search import refresh_name_keys
+    with unit_of_work():
+        changed = refresh_name_keys()
+    click.echo(f"name keys: {changed} rows updated")

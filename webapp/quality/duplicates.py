@@ -1,18 +1,30 @@
 """Duplicate detection: one person with two or more records in the population register.
 
 Pipeline: every record is prepared once (names canonicalised for Indonesian/Banjar spelling
-variants), put into a few blocks, and only records sharing a block are compared.
+variants; hajj titles H./HJ., ALM., and a BIN/BINTI patronym taken off the name — the patronym
+stands in for a missing father's name), put into a few blocks, and only records sharing a block
+are compared. A duplicate often differs in two ways at once (a name variant and a date typo, a
+move to another village and the mother's name spelled otherwise, ...), so for every two of
+name, birth date and mother's name some block is keyed on neither:
 
-Blocks (a pair is compared once, in the first block it shares):
-  1. birth year + {day, month} as an unordered pair: exact dates *and* day/month swaps meet;
+  1. birth year + {day, month} as an unordered pair: exact dates *and* day/month swapped meet
+     (survives any change of the names);
   2. name key (phonetic first + last token) + birth year: a typo in the day or month;
-  3. name key + mother-name key: a typo in the year, or a missing birth date;
-  4. mother-name key + father-name key + birth year: a typo in the name *and* in the date;
-  5. the same NIK: one NIK on two records is always looked at (and judged on person data).
+  3. name key + mother-name key: a typo anywhere in the date, or a missing birth date;
+  4. mother-name key + father-name key + sex: a typo in the name *and* in the date;
+  5. name key + father-name key: a typo in the date *and* the mother's name spelled otherwise;
+  6. the same NIK: one NIK on two records is always looked at (and judged on person data).
+
+A pair is compared once, in the first block the two share.
 
 Comparison: field similarities in [0, 1] for name (token-aware), birth date (exact / swapped /
 one digit), mother's and father's names, place of birth; gates (name, birth date, mother or
-father, sex) and a weighted score against `DuplicateConfig.threshold`.
+father, sex) and a weighted score against `DuplicateConfig.threshold`. Evidence that only
+counts when it agrees corroborates the score: both parents the same, the same NIK, the same
+No. KK. A different KK or village never counts against a pair (people move, and are then
+often entered again), and no corroboration opens a gate: twins (other names), father and son
+of one name (other birth date, other parents) and namesakes born days apart in one village
+(other parents) stay apart.
 """
 from __future__ import annotations
 
@@ -50,6 +62,12 @@ class DuplicateConfig:
     weight_mother: float = 0.15
     weight_father: float = 0.08
     weight_birth_place: float = 0.07
+    # Corroboration: weighed in only when it agrees, so a record entered again elsewhere (another
+    # KK, a new NIK) is not held back by it, and it can never lift a pair over a gate.
+    both_parents_min: float = 0.90      # mother and father both at least this similar ...
+    weight_both_parents: float = 0.10   # ... count once more: siblings share parents, not names and dates
+    weight_same_nik: float = 0.10       # the same NIK on both records
+    weight_same_kk: float = 0.05        # the same No. KK (a double entry in one family)
     max_block_size: int = 400           # name-keyed blocks larger than this are skipped
     max_date_block_size: int = 2000     # larger birth-date blocks are split by the name's initial
     name_prefilter: float = 45.0        # rapidfuzz ratio on joined names below this: skip at once
@@ -116,6 +134,10 @@ _SPELLINGS: dict[str, tuple[str, ...]] = {
     for canonical in set(_ALIASES.values())
 }
 _TITLES = frozenset(("H", "HJ", "HJH", "HAJI", "HAJJAH", "HAJAH"))
+# "RIDWAN BIN HUSIN", "SALMAH BINTI ARBAIN", "SALMAH BT. ARBAIN": the name ends before the patronym
+_PATRONYM_WORDS = frozenset(("BIN", "BINTI", "BT", "BINT"))
+# almarhum / almarhumah, written next to a late parent's name
+_LATE = frozenset(("ALM", "ALMH", "ALMARHUM", "ALMARHUMAH"))
 # dropping one of these from a name is common ("MUHAMMAD RIDWAN" is often just "RIDWAN")
 _COMMON_PREFIXES = frozenset(("MUHAMMAD", "AHMAD", "SITI", "NUR", "NURUL", "ABDUL", "GUSTI"))
 _APOSTROPHES = str.maketrans("", "", "'`\u2019\u2018")
@@ -159,9 +181,10 @@ class _Name(NamedTuple):
     raw: tuple[str, ...]     # the same tokens as written (cleaned), for typos inside a variant
     joined: str              # canonical tokens without spaces
     key: str                 # blocking key: sound of the first and last canonical token
+    patronym: str            # the father's name after BIN / BINTI / BT., as written ("" if none)
 
 
-_NO_NAME = _Name((), (), "", "")
+_NO_NAME = _Name((), (), "", "", "")
 
 
 @lru_cache(maxsize=262144)
@@ -172,15 +195,28 @@ def _name_forms(text: str | None) -> _Name:
     if not text.isascii():
         text = "".join(c for c in text if not unicodedata.combining(c))
     raw = _NON_LETTERS.sub(" ", text.translate(_APOSTROPHES)).split()
+    patronym = ""
+    for i in range(1, len(raw) - 1):
+        if raw[i] in _PATRONYM_WORDS:
+            patronym = " ".join(raw[i + 1:])
+            del raw[i:]
+            break
+    raw = [t for t in raw if t not in _LATE] or raw
     while len(raw) > 1 and raw[0] in _TITLES:
         del raw[0]
     canon = tuple(canonical_token(t) for t in raw)
-    return _Name(canon, tuple(raw), "".join(canon), name_key(canon))
+    return _Name(canon, tuple(raw), "".join(canon), name_key(canon), patronym)
 
 
 def normalize_name(text: str | None) -> tuple[str, ...]:
-    """Uppercase canonical tokens: no dots, digits, apostrophes or titles (H., HJ.), variants unified."""
+    """Uppercase canonical tokens: no dots, digits, apostrophes, titles (H., HJ.), patronym
+    (BIN/BINTI ...) or ALM./ALMH.; variants unified."""
     return _name_forms(text).canon
+
+
+def patronym(text: str | None) -> str:
+    """The father's name a name carries after BIN / BINTI / BT. ("" if none), as written."""
+    return _name_forms(text).patronym
 
 
 def name_key(tokens: Sequence[str]) -> str:
@@ -296,23 +332,27 @@ def _one_digit_apart(a: str, b: str) -> bool:
 # --------------------------------------------------------------------------------------------
 # Prepared records
 
+# The blocks after the birth-date block, in the order a pair is compared (module docstring).
+_KEY_BLOCKS = ("name+year", "name+mother", "mother+father+sex", "name+father")
+_NO_KEYS = ("",) * len(_KEY_BLOCKS)
+
+
 @dataclass(slots=True)
 class _Prepared:
     ref: int | str
     nik: str
     no_kk: str
+    desa: str
     sex: str
     raw_name: str
     name: _Name
     born: date | None
     born_digits: str         # DDMMYYYY, for "one digit apart"
     mother: _Name
-    father: _Name
+    father: _Name            # the father's name, or else the patronym of the name (BIN ...)
     place: str
-    k1: int = -1             # birth year + unordered {day, month}
-    k2: str = ""             # name key + birth year
-    k3: str = ""             # name key + mother-name key
-    k4: str = ""             # mother-name key + father-name key + birth year
+    date_key: int = -1       # block 1: birth year + unordered {day, month}
+    keys: tuple[str, ...] = _NO_KEYS  # blocks 2-5 (see _KEY_BLOCKS), "" where a part is missing
 
 
 @lru_cache(maxsize=4096)
@@ -324,21 +364,26 @@ def _prepare(record: PersonRecord) -> _Prepared:
     name = _name_forms(record.name)
     born = record.birth_date
     mother = _name_forms(record.mother_name)
+    father = _name_forms(record.father_name)
+    if not father.canon and name.patronym:
+        father = _name_forms(name.patronym)
+    sex = (record.sex or "").upper()
     prepared = _Prepared(
-        record.ref, (record.nik or "").strip(), (record.no_kk or "").strip(), (record.sex or "").upper(),
+        record.ref, (record.nik or "").strip(), (record.no_kk or "").strip(), record.desa_code or "", sex,
         record.name or "", name, born,
         f"{born.day:02d}{born.month:02d}{born.year:04d}" if born else "",
-        mother, _name_forms(record.father_name), _place_key(record.birth_place))
+        mother, father, _place_key(record.birth_place))
     key = name.key
     if born is not None:
         day, month = born.day, born.month
-        prepared.k1 = born.year * 10000 + (day * 100 + month if day < month else month * 100 + day)
-        if key:
-            prepared.k2 = f"{key}|{born.year}"
-    if key and mother.canon:
-        prepared.k3 = f"{key}|{mother.key}"
-        if born is not None and prepared.father.canon:
-            prepared.k4 = f"{mother.key}|{prepared.father.key}|{born.year}"
+        prepared.date_key = born.year * 10000 + (day * 100 + month if day < month else month * 100 + day)
+    has_mother, has_father = bool(mother.canon), bool(father.canon)
+    prepared.keys = (
+        f"{key}|{born.year}" if key and born is not None else "",
+        f"{key}|{mother.key}" if key and has_mother else "",
+        f"{mother.key}|{father.key}|{sex}" if has_mother and has_father else "",
+        f"{key}|{father.key}" if key and has_father else "",
+    )
     return prepared
 
 
@@ -356,7 +401,7 @@ class _Comparison:
 def _date_similarity(a: _Prepared, b: _Prepared, config: DuplicateConfig) -> tuple[float | None, str]:
     if a.born is None or b.born is None:
         return None, "missing"
-    if a.k1 == b.k1:  # same year and the same {day, month}
+    if a.date_key == b.date_key:  # same year and the same {day, month}
         return (1.0, "exact") if a.born == b.born else (config.swapped_date, "day_month_swapped")
     if _one_digit_apart(a.born_digits, b.born_digits):
         return config.one_digit_date, "one_digit"
@@ -373,30 +418,46 @@ def _parent_similarity(a: _Name, b: _Name, floor: float = 0.0) -> float | None:
     return _name_sim(a, b, floor) if a.canon and b.canon else None
 
 
-def _scored(name: float, date_sim: float | None, date_kind: str, mother: float | None,
-            father: float | None, place: float | None, config: DuplicateConfig) -> _Comparison:
+def _scored(a: _Prepared, b: _Prepared, name: float, date_sim: float | None, date_kind: str,
+            mother: float | None, father: float | None, place: float | None,
+            config: DuplicateConfig) -> _Comparison:
+    """Weighted mean of the field similarities (a missing field does not count), plus the
+    corroborating evidence that only counts when it agrees (see DuplicateConfig)."""
     total, weights = config.weight_name * name, config.weight_name
     for similarity, weight in ((date_sim, config.weight_birth_date), (mother, config.weight_mother),
                                (father, config.weight_father), (place, config.weight_birth_place)):
         if similarity is not None:
             total += weight * similarity
             weights += weight
+    if mother is not None and father is not None and min(mother, father) >= config.both_parents_min:
+        total += config.weight_both_parents * min(mother, father)
+        weights += config.weight_both_parents
+    if a.nik and a.nik == b.nik:
+        total += config.weight_same_nik
+        weights += config.weight_same_nik
+    if a.no_kk and a.no_kk == b.no_kk:
+        total += config.weight_same_kk
+        weights += config.weight_same_kk
     return _Comparison(total / weights, name, date_sim, mother, father, place, date_kind)
 
 
 def _similarities(a: _Prepared, b: _Prepared, config: DuplicateConfig) -> _Comparison:
     """All field similarities and the score, no gates (for explanations)."""
     date_sim, date_kind = _date_similarity(a, b, config)
-    return _scored(_name_sim(a.name, b.name), date_sim, date_kind, _parent_similarity(a.mother, b.mother),
+    return _scored(a, b, _name_sim(a.name, b.name), date_sim, date_kind, _parent_similarity(a.mother, b.mother),
                    _parent_similarity(a.father, b.father), _place_similarity(a, b), config)
 
 
 def _compare(a: _Prepared, b: _Prepared, config: DuplicateConfig) -> _Comparison | None:
     """Like `_similarities`, but None as soon as a gate rules the pair out (the hot path)."""
-    if a.k1 == b.k1 and a.k1 >= 0:  # the usual case inside a birth-date block
+    if a.date_key == b.date_key and a.date_key >= 0:  # the usual case inside a birth-date block
         date_sim, date_kind = (1.0, "exact") if a.born == b.born else (config.swapped_date, "day_month_swapped")
+    elif a.born is None or b.born is None:
+        date_sim, date_kind = None, "missing"
+    elif Hamming.distance(a.born_digits, b.born_digits, score_cutoff=1) == 1:  # _date_similarity, inlined
+        date_sim, date_kind = config.one_digit_date, "one_digit"
     else:
-        date_sim, date_kind = _date_similarity(a, b, config)
+        date_sim, date_kind = 0.0, "different"
     if date_sim is not None and date_sim < config.birth_date_min:
         return None
     na, nb = a.name, b.name
@@ -421,7 +482,7 @@ def _compare(a: _Prepared, b: _Prepared, config: DuplicateConfig) -> _Comparison
     if date_sim is None and (name < config.missing_date_min
                              or max(mother or 0.0, father or 0.0) < config.missing_date_min):
         return None
-    return _scored(name, date_sim, date_kind, mother, father, _place_similarity(a, b), config)
+    return _scored(a, b, name, date_sim, date_kind, mother, father, _place_similarity(a, b), config)
 
 
 def _is_duplicate(a: _Prepared, b: _Prepared, c: _Comparison, config: DuplicateConfig) -> bool:
@@ -485,10 +546,8 @@ class DuplicateIndex:
     def __init__(self, records: Iterable[PersonRecord], config: DuplicateConfig | None = None) -> None:
         self.config = config or DuplicateConfig()
         self._records: list[_Prepared] = []
-        self._by_k1: dict[int, list[int]] = {}
-        self._by_k2: dict[str, list[int]] = {}
-        self._by_k3: dict[str, list[int]] = {}
-        self._by_k4: dict[str, list[int]] = {}
+        self._by_date: dict[int, list[int]] = {}
+        self._by_key: tuple[dict[str, list[int]], ...] = tuple({} for _ in _KEY_BLOCKS)
         self._by_nik: dict[str, list[int]] = {}
         with _gc_paused():
             for record in records:
@@ -501,28 +560,43 @@ class DuplicateIndex:
         prepared = _prepare(record)
         i = len(self._records)
         self._records.append(prepared)
-        if prepared.k1 >= 0:
-            self._by_k1.setdefault(prepared.k1, []).append(i)
-        if prepared.k2:
-            self._by_k2.setdefault(prepared.k2, []).append(i)
-        if prepared.k3:
-            self._by_k3.setdefault(prepared.k3, []).append(i)
-        if prepared.k4:
-            self._by_k4.setdefault(prepared.k4, []).append(i)
+        if prepared.date_key >= 0:
+            self._by_date.setdefault(prepared.date_key, []).append(i)
+        for blocks, key in zip(self._by_key, prepared.keys):
+            if key:
+                blocks.setdefault(key, []).append(i)
         if prepared.nik:
             self._by_nik.setdefault(prepared.nik, []).append(i)
 
     def pairs(self) -> list[DuplicatePair]:
-        """Every duplicate pair in the register, sorted by (a, b) in string order."""
+        """Every duplicate pair in the register, sorted by (a, b) in string order.
+
+        A pair is compared once, in the first block the two share (a block too large to be
+        compared is not shared)."""
         config, records = self.config, self._records
         found: list[DuplicatePair] = []
-        for members, seen_before in self._blocks():
+        split_dates = {k for k, members in self._by_date.items() if len(members) > config.max_date_block_size}
+        oversized = [{k for k, members in blocks.items() if len(members) > config.max_block_size}
+                     for blocks in self._by_key]
+
+        def shared_before(a: _Prepared, b: _Prepared, level: int) -> bool:
+            """Did the two meet in the birth-date block or in one of the first `level` key blocks?"""
+            if a.date_key == b.date_key and a.date_key >= 0 and (
+                    a.date_key not in split_dates or a.name.joined[:1] == b.name.joined[:1]):
+                return True
+            for j in range(level):
+                key = a.keys[j]
+                if key and key == b.keys[j] and key not in oversized[j]:
+                    return True
+            return False
+
+        for members, level in self._blocks(split_dates, oversized):
             size = len(members)
             for x in range(size - 1):
                 a = records[members[x]]
                 for y in range(x + 1, size):
                     b = records[members[y]]
-                    if seen_before is not None and seen_before(a, b):
+                    if level >= 0 and shared_before(a, b, level):
                         continue
                     comparison = _compare(a, b, config)
                     if comparison is not None and _is_duplicate(a, b, comparison, config):
@@ -530,22 +604,21 @@ class DuplicateIndex:
         found.sort(key=lambda p: (str(p.a), str(p.b)))
         return found
 
-    def _blocks(self):
-        """(members, seen_before) per block; seen_before tells if an earlier block had the pair."""
-        limit = self.config.max_block_size
-        for members in self._by_k1.values():
-            if len(members) > self.config.max_date_block_size:
-                yield from ((part, None) for part in self._by_initial(members).values() if len(part) > 1)
+    def _blocks(self, split_dates: set[int], oversized: list[set[str]]):
+        """(members, level) per block: level -1 for the birth-date blocks, then the number of
+        key blocks before this one (len(_KEY_BLOCKS) for the NIK blocks)."""
+        for key, members in self._by_date.items():
+            if key in split_dates:
+                yield from ((part, -1) for part in self._by_initial(members).values() if len(part) > 1)
             elif len(members) > 1:
-                yield members, None
-        for blocks, seen_before in (
-                (self._by_k2, lambda a, b: a.k1 == b.k1),
-                (self._by_k3, lambda a, b: a.k1 == b.k1 or a.k2 == b.k2),
-                (self._by_k4, lambda a, b: a.k1 == b.k1 or a.k2 == b.k2 or a.k3 == b.k3),
-                (self._by_nik, lambda a, b: a.k1 == b.k1 or a.k2 == b.k2 or a.k3 == b.k3 or a.k4 == b.k4)):
-            for members in blocks.values():
-                if 1 < len(members) and (blocks is self._by_nik or len(members) <= limit):
-                    yield members, seen_before
+                yield members, -1
+        for level, blocks in enumerate(self._by_key):
+            for key, members in blocks.items():
+                if len(members) > 1 and key not in oversized[level]:
+                    yield members, level
+        for members in self._by_nik.values():
+            if len(members) > 1:
+                yield members, len(_KEY_BLOCKS)
 
     def _by_initial(self, members: list[int]) -> dict[str, list[int]]:
         """A huge birth-date block (a placeholder date such as 01-07) split by the name's first letter."""
@@ -559,12 +632,12 @@ class DuplicateIndex:
         config = self.config
         probe = _prepare(record)
         seen: set[int] = set()
-        same_date = self._by_k1.get(probe.k1, [])
+        same_date = self._by_date.get(probe.date_key, [])
         if len(same_date) > config.max_date_block_size:
             same_date = self._by_initial(same_date).get(probe.name.joined[:1], [])
         seen.update(same_date)
-        for blocks, key in ((self._by_k2, probe.k2), (self._by_k3, probe.k3), (self._by_k4, probe.k4)):
-            members = blocks.get(key, []) if key else []
+        for blocks, key in zip(self._by_key, probe.keys):
+            members = blocks.get(key, ()) if key else ()
             if len(members) <= config.max_block_size:
                 seen.update(members)
         if probe.nik:

@@ -21,16 +21,21 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from webapp.core.db import NodeStamp, Timestamps, UTCDateTime, UUIDKey, utcnow
 from webapp.extensions import db
 
-IMPORT_STATUSES = ("antri", "berjalan", "selesai", "gagal")
+# "perlu_konfirmasi": the file is staged in full but would shrink the register (fewer rows, whole
+# villages gone); it waits for an explicit "Ganti register" or "Batalkan" (importer.py).
+IMPORT_STATUSES = ("antri", "berjalan", "perlu_konfirmasi", "selesai", "gagal", "dibatalkan")
 IMPORT_STATUS_LABELS = {"antri": _l("Antri"), "berjalan": _l("Berjalan"),
-                        "selesai": _l("Selesai"), "gagal": _l("Gagal")}
+                        "perlu_konfirmasi": _l("Perlu konfirmasi"),
+                        "selesai": _l("Selesai"), "gagal": _l("Gagal"), "dibatalkan": _l("Dibatalkan")}
 
 CASE_KINDS = ("anomali", "ganda")
 CASE_KIND_LABELS = {"anomali": _l("Data anomali"), "ganda": _l("Data ganda")}
-CASE_STATUSES = ("terbuka", "diajukan", "selesai", "ditolak")
-CASE_STATUS_LABELS = {"terbuka": _l("Terbuka"), "diajukan": _l("Diajukan ke pusat"),
+# "diputuskan": a duplicate case decided GANDA, waiting to be submitted to the centre.
+CASE_STATUSES = ("terbuka", "diputuskan", "diajukan", "selesai", "ditolak")
+CASE_STATUS_LABELS = {"terbuka": _l("Terbuka"), "diputuskan": _l("Ganda, menunggu pengajuan"),
+                      "diajukan": _l("Diajukan ke pusat"),
                       "selesai": _l("Selesai"), "ditolak": _l("Ditolak")}
-ACTIVE_CASE_STATUSES = ("terbuka", "diajukan")
+ACTIVE_CASE_STATUSES = ("terbuka", "diputuskan", "diajukan")
 OPENED_BY = ("scan", "pra-perjalanan", "petugas")
 OPENED_BY_LABELS = {"scan": _l("Pemindaian register"), "pra-perjalanan": _l("Pemeriksaan pra-perjalanan"),
                     "petugas": _l("Petugas")}
@@ -42,6 +47,7 @@ class RegisterImport(UUIDKey, Timestamps, NodeStamp, db.Model):
     """One upload of a SIAK export; its id is also the snapshot id of the rows it wrote."""
 
     __tablename__ = "register_import"
+    __sync__ = False   # office-only: the register is imported at the office
     __entity_type__ = "register_import"
 
     filename: Mapped[str] = mapped_column(String(255), nullable=False)
@@ -64,6 +70,10 @@ class RegisterImport(UUIDKey, Timestamps, NodeStamp, db.Model):
     cases_opened: Mapped[int | None] = mapped_column(Integer)
     actor_id: Mapped[uuid.UUID | None] = mapped_column(db.Uuid)
     actor_name: Mapped[str] = mapped_column(String(80), nullable=False, default="system")
+    # A file that would shrink the register: staged (its snapshot written) at `staged_at`, what
+    # would disappear in `shrink` (importer.Shrink.to_dict(): rows now/new, vanished villages).
+    staged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    shrink: Mapped[dict | None] = mapped_column(JSON)
 
     errors: Mapped[list[RegisterRowError]] = relationship(
         back_populates="register_import", order_by="RegisterRowError.row_no",
@@ -77,12 +87,17 @@ class RegisterImport(UUIDKey, Timestamps, NodeStamp, db.Model):
     def running(self) -> bool:
         return self.status in ("antri", "berjalan")
 
+    @property
+    def awaiting_confirmation(self) -> bool:
+        return self.status == "perlu_konfirmasi"
+
 
 class RegisterRowError(UUIDKey, db.Model):
     """A row that could not be read; only the first N of an import are stored (all counted).
     `value_preview` is short and already masked by the reader."""
 
     __tablename__ = "register_row_error"
+    __sync__ = False   # office-only: the import's unreadable rows
 
     import_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("register_import.id", ondelete="CASCADE"),
                                                  nullable=False, index=True)
@@ -98,6 +113,7 @@ class RegisterState(db.Model):
     """One row (id 1): which snapshot is the current register."""
 
     __tablename__ = "register_state"
+    __sync__ = False   # office-only: which register snapshot is current
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     current_snapshot_id: Mapped[uuid.UUID | None] = mapped_column(db.Uuid)
@@ -110,6 +126,7 @@ class Person(UUIDKey, db.Model):
     `services.current_persons()` (rows of other snapshots are staging or being purged)."""
 
     __tablename__ = "person"
+    __sync__ = False   # register snapshot rows: reference data, imported at the office in bulk
     __entity_type__ = "person"
 
     snapshot_id: Mapped[uuid.UUID] = mapped_column(db.Uuid, nullable=False)
@@ -129,6 +146,9 @@ class Person(UUIDKey, db.Model):
     rt: Mapped[str | None] = mapped_column(String(8))
     rw: Mapped[str | None] = mapped_column(String(8))
     desa_code: Mapped[str | None] = mapped_column(String(16))
+    # Sound of the name's first significant token (register.name_search_key): the name search
+    # finds near spellings through it (SITI AISAH → SITI ASIAH, AISYAH). Filled by the import.
+    name_key: Mapped[str | None] = mapped_column(String(40))
 
     __table_args__ = (
         # Lookups filter by the current snapshot too: the snapshot goes second, so SQLite's
@@ -138,6 +158,7 @@ class Person(UUIDKey, db.Model):
         Index("ix_person_no_kk", "no_kk", "snapshot_id"),
         Index("ix_person_key", "person_key", "snapshot_id"),
         Index("ix_person_birth_date", "birth_date"),
+        Index("ix_person_name_key", "name_key", "snapshot_id"),
     )
 
 
@@ -145,6 +166,7 @@ class QualityCase(UUIDKey, Timestamps, NodeStamp, db.Model):
     """A data-quality case (kasus anomali / data ganda), tracked to its resolution."""
 
     __tablename__ = "quality_case"
+    __sync__ = True   # officers open cases on the bus; the centre's answer flows back to the node
     __entity_type__ = "quality_case"
 
     number: Mapped[str] = mapped_column(String(40), nullable=False, unique=True)
@@ -165,6 +187,9 @@ class QualityCase(UUIDKey, Timestamps, NodeStamp, db.Model):
     resolution_note: Mapped[str | None] = mapped_column(Text)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     import_id: Mapped[uuid.UUID | None] = mapped_column(db.Uuid)            # the scan that opened it
+    # The register records as they were when the case was closed as "selesai" (a hash of the
+    # fields the rules read): the scan reopens the case only when the records have changed since.
+    record_fingerprint: Mapped[str | None] = mapped_column(String(64))
 
     persons: Mapped[list[CasePerson]] = relationship(back_populates="case", cascade="all, delete-orphan",
                                                      lazy="select")
@@ -201,6 +226,7 @@ class CasePerson(db.Model):
     """Which person keys a case concerns: the flag lookup (one indexed query per resident)."""
 
     __tablename__ = "quality_case_person"
+    __sync__ = True   # written with its case (the flag lookup on the node needs it)
 
     case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("quality_case.id", ondelete="CASCADE"),
                                                primary_key=True)
@@ -215,6 +241,7 @@ class DuplicateDecision(UUIDKey, NodeStamp, db.Model):
     """A person's verdict on a pair of records; a decided pair is never raised again."""
 
     __tablename__ = "duplicate_decision"
+    __sync__ = True   # a verdict on a case, made wherever the case is; it travels with it
     __entity_type__ = "duplicate_decision"
 
     pair_key: Mapped[str] = mapped_column(String(90), nullable=False)        # "keyA|keyB", sorted

@@ -6,7 +6,13 @@
 Levels: "blocked" — cannot be finished on the spot (invalid NIK; an open or submitted case of
 severity error: waiting for verification by the centre); "warning" — worth a look before the
 trip (NIK not in the register, name or birth date differs from it, a likely duplicate, a rule
-finding, a case of lower severity); "ok" otherwise. Template macro: quality/_flags.html.
+finding, a case of lower severity); "ok" otherwise. Template macro: quality/_flags.html (it
+writes the reasons out as text: no tooltips, they must show on a touch screen and on paper).
+
+A newborn applying for an akta kelahiran is expected to be missing from the register: without
+a NIK yet, or under a year old (a NIK given with the new KK, after the register export). That
+is a note on the flag, not a reason to check ("Perlu dicek"). An older child or an adult with a
+NIK the register does not know is still flagged.
 """
 from __future__ import annotations
 
@@ -17,13 +23,17 @@ from typing import Any, Hashable, Sequence
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from webapp.core.timefmt import wita_today
 from webapp.extensions import db
 from webapp.identity.nik import check_nik, mask, normalise
 from webapp.quality import services
-from webapp.quality.models import Person, QualityCase
+from webapp.quality.models import ACTIVE_CASE_STATUSES, Person, QualityCase
 from webapp.quality.records import PersonRecord
 
 LEVELS = ("ok", "warning", "blocked")
+# A newborn applying for one of these may be missing from the register (a birth being registered).
+BIRTH_SERVICES = frozenset({"AKTA_LAHIR"})
+NEWBORN_DAYS = 365
 # Said already ("NIK tidak sah", "Tanpa NIK"), or about fields a village's list does not carry.
 SKIPPED_RULES = {"nik.invalid", "nik.missing", "kk.missing", "birth_date.missing", "mother_name.missing",
                  "data.incomplete", "role.sex_mismatch", "role.marital_mismatch", "marriage.underage"}
@@ -37,12 +47,20 @@ class ResidentInput:
     no_kk: str | None = None
     sex: str | None = None     # "L" | "P"
     birth_date: date | None = None
+    services: tuple[str, ...] = ()   # service codes applied for (AKTA_LAHIR, KTP_EL, …)
+
+    def registers_birth(self) -> bool:
+        return bool(BIRTH_SERVICES.intersection(self.services))
+
+    def is_newborn(self, today: date) -> bool:
+        return self.birth_date is not None and 0 <= (today - self.birth_date).days <= NEWBORN_DAYS
 
 
 @dataclass
 class ResidentCheck:
     level: str = "ok"
     reasons: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)    # shown with the flag, never raise its level
     case_ids: list = field(default_factory=list)
     case_numbers: list[str] = field(default_factory=list)
     person_key: str | None = None          # the register record matched by NIK, if any
@@ -94,7 +112,9 @@ def check_residents(residents: Sequence[ResidentInput], *, today: date | None = 
         results[resident.key] = check
         nik = _clean_nik(resident.nik)
         sex = _sex(resident.sex)
-        if nik is None:
+        if nik is None and resident.registers_birth():
+            check.notes.append(_("Belum punya NIK: wajar untuk permohonan akta kelahiran"))
+        elif nik is None:
             check.raise_to("warning", _("Tanpa NIK: data tidak dapat dicocokkan dengan database"))
         else:
             nik_check = check_nik(nik, sex=sex, birth_date=resident.birth_date, today=today)
@@ -104,7 +124,10 @@ def check_residents(residents: Sequence[ResidentInput], *, today: date | None = 
                 check.raise_to("blocked", _("NIK tidak sah") + (f" — {problems}" if problems else ""))
         people = by_nik.get(nik, []) if nik else []
         person = _best_match(people, resident)
-        if nik and check.nik_valid and person is None:
+        if nik and check.nik_valid and person is None and resident.registers_birth() \
+                and resident.is_newborn(today or wita_today()):
+            check.notes.append(_("Bayi baru lahir, belum ada di database: wajar untuk permohonan akta kelahiran"))
+        elif nik and check.nik_valid and person is None:
             check.raise_to("warning", _("NIK tidak ditemukan di database"))
             check.register_issue = True
         if person is not None:
@@ -189,7 +212,7 @@ def open_precheck_cases(request_id, residents: Sequence[ResidentInput], *, actor
     checks = checks if checks is not None else check_residents(residents)
     opened: list[QualityCase] = []
     known = {c.finding_key for c in db.session.execute(select(QualityCase).where(
-        QualityCase.status.in_(("terbuka", "diajukan")))).scalars()}
+        QualityCase.status.in_(ACTIVE_CASE_STATUSES))).scalars()}
     for resident in residents:
         check = checks.get(resident.key)
         if check is None or check.case_ids or not (check.blocked or check.register_issue):
@@ -214,8 +237,9 @@ def open_precheck_cases(request_id, residents: Sequence[ResidentInput], *, actor
 
 def inputs_from_rows(rows) -> list[ResidentInput]:
     """Resident rows of any kind (a request's list, a trip's roster): objects with id, name,
-    nik, no_kk, sex and birth_date."""
-    return [ResidentInput(key=r.id, name=r.name, nik=r.nik, no_kk=r.no_kk, sex=r.sex, birth_date=r.birth_date)
+    nik, no_kk, sex and birth_date, and optionally `services` (rows with a service_code)."""
+    return [ResidentInput(key=r.id, name=r.name, nik=r.nik, no_kk=r.no_kk, sex=r.sex, birth_date=r.birth_date,
+                          services=tuple(s.service_code for s in getattr(r, "services", None) or ()))
             for r in rows]
 
 

@@ -1,5 +1,6 @@
 """Looking a resident up in the current register: by NIK (exact) or by name, and one person's
-full record with family, cases and the village requests they appear on.
+full record with family, cases and what other domains know of them (the village requests
+they appear on: `links.resident_section`).
 
 Searches travel in POST bodies (a NIK never sits in a URL or an access log), lists show masked
 NIKs, and opening a full record writes an audit entry."""
@@ -16,8 +17,10 @@ from webapp.core.changes import audit
 from webapp.core.errors import DomainError
 from webapp.extensions import db
 from webapp.identity.nik import mask, normalise
-from webapp.quality import services
+from webapp.quality import links, services
+from webapp.quality.links import LinkSection
 from webapp.quality.models import CasePerson, Person, QualityCase
+from webapp.quality.name_search import near_spellings
 
 MAX_RESULTS = 50
 
@@ -29,6 +32,7 @@ class PersonSearch:
     results: list[Person] = field(default_factory=list)
     truncated: bool = False
     by_nik: bool = False
+    near: set = field(default_factory=set)        # ids of the results found by a near spelling
 
 
 def search_register(query: str, *, birth_date: date | None = None) -> PersonSearch:
@@ -55,6 +59,11 @@ def search_register(query: str, *, birth_date: date | None = None) -> PersonSear
     if birth_date:
         stmt = stmt.where(Person.birth_date == birth_date)
     rows = db.session.execute(stmt.order_by(Person.name, Person.birth_date).limit(MAX_RESULTS + 1)).scalars().all()
+    if len(rows) <= MAX_RESULTS:   # then the near spellings (SITI AISAH → SITI ASIAH, AISYAH)
+        near = near_spellings(text, birth_date=birth_date, exclude={p.id for p in rows},
+                              limit=MAX_RESULTS + 1 - len(rows))
+        search.near = {p.id for p in near}
+        rows = [*rows, *near]
     search.results, search.truncated = rows[:MAX_RESULTS], len(rows) > MAX_RESULTS
     return search
 
@@ -75,13 +84,11 @@ class PersonRecordView:
     person: Person
     family: list[Person]
     cases: list[QualityCase]
-    requests: list            # (VillageRequest, RequestResident)
+    sections: list[LinkSection]   # what other domains know of the resident (links.resident_section)
 
 
 def open_record(person: Person, *, actor) -> PersonRecordView:
     """Everything the office knows of one resident; the view is audited."""
-    from webapp.requests.models import RequestResident, VillageRequest
-
     family = []
     if person.no_kk:
         family = db.session.execute(services.current_persons().where(Person.no_kk == person.no_kk)
@@ -89,15 +96,10 @@ def open_record(person: Person, *, actor) -> PersonRecordView:
     cases = db.session.execute(
         select(QualityCase).join(CasePerson, CasePerson.case_id == QualityCase.id)
         .where(CasePerson.person_key == person.person_key).order_by(QualityCase.created_at.desc())).scalars().all()
-    requests = []
-    if person.nik:
-        requests = db.session.execute(
-            select(VillageRequest, RequestResident).join(RequestResident, RequestResident.request_id == VillageRequest.id)
-            .where(RequestResident.nik == person.nik).order_by(VillageRequest.created_at.desc())).all()
     audit("view", actor=actor, entity_type="person", entity_id=person.person_key,
           summary=f"Rekaman penduduk {person.name} (NIK {mask(person.nik)})")
     return PersonRecordView(person=person, family=[p for p in family if p.id != person.id],
-                            cases=list(cases), requests=list(requests))
+                            cases=list(cases), sections=links.sections_for_resident(person.nik))
 
 
 def reveal_person_nik(person: Person, *, actor) -> str | None:

@@ -13,18 +13,19 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 
-from webapp.core.args import arg_page
+from webapp.core.args import arg_int, arg_page
 from webapp.core.changes import Workflow, audit, change_status, record_change
 from webapp.core.counters import human_number
 from webapp.core.db import utcnow
 from webapp.core.errors import DomainError
+from webapp.core.paging import Page, paginate
 from webapp.extensions import db
 from webapp.identity.nik import mask
 from webapp.quality.models import (
@@ -38,12 +39,13 @@ from webapp.quality.models import (
     QualityCase,
     RegisterState,
 )
+from webapp.quality.permissions import MANAGE, OPEN
 from webapp.quality.records import PersonRecord
 
 log = logging.getLogger("webapp.quality")
 
-MANAGE_ROLES = frozenset({"operator", "kabid_dafduk", "kabid_capil", "kepala_dinas", "admin"})
-OPEN_ROLES = MANAGE_ROLES | {"petugas"}
+MANAGE_ROLES = frozenset(MANAGE)
+OPEN_ROLES = frozenset(OPEN)
 DUPLICATE_RULE = "duplicate"
 CASE_SEVERITIES = ("error", "warning")      # scan findings of these severities open cases
 CASE_BATCH = 1000                            # cases per commit while a scan opens cases
@@ -53,8 +55,11 @@ CASE_WORKFLOW = Workflow(
     "quality_case",
     {
         None: {"terbuka": frozenset()},                     # scan, pre-trip check, officers
-        "terbuka": {"diajukan": MANAGE_ROLES, "selesai": MANAGE_ROLES},
+        "terbuka": {"diputuskan": MANAGE_ROLES, "diajukan": MANAGE_ROLES, "selesai": MANAGE_ROLES},
+        "diputuskan": {"diajukan": MANAGE_ROLES, "selesai": MANAGE_ROLES},
         "diajukan": {"selesai": MANAGE_ROLES, "ditolak": MANAGE_ROLES},
+        "ditolak": {"terbuka": MANAGE_ROLES},              # taken up again, with a reason
+        "selesai": {"terbuka": frozenset()},               # the scan: the records changed since
     },
     CASE_STATUS_LABELS,
 )
@@ -85,6 +90,29 @@ def pair_key(a: str, b: str) -> str:
 def finding_key(rule_code: str, keys: Iterable[str]) -> str:
     raw = rule_code + "|" + "|".join(sorted(set(keys)))
     return hashlib.sha1(raw.encode("utf-8")).hexdigest()
+
+
+# The fields of a register record that the rules and the duplicate detector read.
+FINGERPRINT_FIELDS = ("nik", "no_kk", "name", "sex", "birth_place", "birth_date", "marital_status",
+                      "family_role", "mother_name", "father_name", "address", "rt", "rw", "desa_code")
+
+
+def record_fingerprint(keys: Iterable[str], records: Mapping[str, PersonRecord]) -> str:
+    """A hash of a case's records as the register has them (`records`: person key → record; a
+    key missing from it counts as "not in the register"). Same records, same fingerprint."""
+    parts = []
+    for key in sorted(set(str(k) for k in keys)):
+        record = records.get(key)
+        values = "-" if record is None else "|".join(
+            "" if getattr(record, name) is None else str(getattr(record, name)) for name in FINGERPRINT_FIELDS)
+        parts.append(f"{key}={values}")
+    return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
+
+
+def case_fingerprint(case: QualityCase) -> str:
+    """The fingerprint of a case's records in the current register."""
+    persons = persons_by_keys([k for k in case.person_keys if not k.startswith("ext:")])
+    return record_fingerprint(case.person_keys, {k: person_record(p) for k, p in persons.items()})
 
 
 # --- the current register -------------------------------------------------------------------
@@ -206,6 +234,8 @@ def _new_case(*, kind: str, rule_code: str, severity: str, keys: Sequence[str], 
     case.persons = [CasePerson(person_key=k) for k in keys]
     change_status(case, "terbuka", actor=actor, workflow=CASE_WORKFLOW,
                   note=note or str(_l("Dibuka: %(s)s", s=summary[:200])))
+    for link in case.persons:
+        record_change(link, "create", actor=actor, audit=False)   # the case's audit entry covers them
     db.session.add(case)
     return case
 
@@ -287,6 +317,7 @@ def resolve_case(case: QualityCase, *, note: str, actor) -> QualityCase:
     change_status(case, "selesai", actor=actor, workflow=CASE_WORKFLOW, note=note)
     case.resolution_note = note
     case.closed_at = utcnow()
+    case.record_fingerprint = case_fingerprint(case)   # the scan reopens it only if these change
     return case
 
 
@@ -301,11 +332,28 @@ def reject_case(case: QualityCase, *, reason: str, actor) -> QualityCase:
     return case
 
 
+def reopen_case(case: QualityCase, *, reason: str, actor) -> QualityCase:
+    """ditolak → terbuka: the office takes a case the centre refused up again (new documents, a
+    corrected request); the reason is required and kept in the case's history."""
+    if case.status != "ditolak":
+        raise DomainError(_("Hanya kasus yang ditolak pusat yang dapat dibuka kembali."))
+    reason = (reason or "").strip()
+    if len(reason) < 3:
+        raise DomainError(_("Tuliskan alasan membuka kembali kasus ini."), field="note")
+    change_status(case, "terbuka", actor=actor, workflow=CASE_WORKFLOW, note=reason)
+    case.resolution_note = None
+    case.closed_at = None
+    return case
+
+
 def get_case(case_id) -> QualityCase | None:
     try:
         return db.session.get(QualityCase, uuid.UUID(str(case_id)))
     except ValueError:
         return None
+
+
+MAX_CASE_AGE_DAYS = 9999          # the filter form's limit; a larger "age" would overflow a date
 
 
 @dataclass
@@ -323,33 +371,18 @@ class CaseFilters:
         def pick(name, allowed):
             value = (args.get(name) or "").strip()
             return value if value in allowed else None
-        try:
-            age = int(args.get("umur") or 0) or None
-        except ValueError:
-            age = None
+        age = arg_int(args, "umur", lo=0, hi=MAX_CASE_AGE_DAYS) or None
         page = arg_page(args, "hal")
         rule = (args.get("aturan") or "").strip()[:60] or None
         desa = (args.get("desa") or "").strip()[:16] or None
         status = (args.get("status") or "").strip()
         return cls(kind=pick("jenis", CASE_KINDS),
                    status=status if status in CASE_STATUSES or status == "aktif" else None,
-                   rule=rule, desa=desa, min_age_days=age if age and age < 100_000 else None,
+                   rule=rule, desa=desa, min_age_days=age,
                    q=(args.get("q") or "").strip()[:60], page=page)
 
 
-@dataclass
-class CasePage:
-    items: list[QualityCase]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-
-def list_cases(filters: CaseFilters, per_page: int = 50) -> CasePage:
+def list_cases(filters: CaseFilters, per_page: int = 50) -> Page:
     query = select(QualityCase)
     if filters.kind:
         query = query.where(QualityCase.kind == filters.kind)
@@ -367,10 +400,8 @@ def list_cases(filters: CaseFilters, per_page: int = 50) -> CasePage:
         like = f"%{filters.q.upper()}%"
         query = query.where(or_(func.upper(QualityCase.subject_name).like(like),
                                 QualityCase.number.like(f"%{filters.q.upper()}%")))
-    total = db.session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-    items = db.session.execute(query.order_by(QualityCase.created_at.desc(), QualityCase.number.desc())
-                               .limit(per_page).offset((filters.page - 1) * per_page)).scalars().all()
-    return CasePage(items, total, filters.page, per_page)
+    return paginate(query.order_by(QualityCase.created_at.desc(), QualityCase.number.desc()),
+                    page=filters.page, per_page=per_page)
 
 
 def case_rule_codes() -> list[str]:
@@ -443,7 +474,9 @@ def decide_duplicate(case: QualityCase, *, decision: str, reason: str, actor,
                      kept_person_key: str | None = None) -> list[DuplicateDecision]:
     """Record a person's verdict on a duplicate case (every pair of its records), audited and
     remembered so the pairs are never raised again. "bukan_ganda" closes the case (selesai);
-    "ganda" keeps it open with the record that stays named, to be submitted to the centre."""
+    "ganda" moves it to "diputuskan" with the record that stays named: next, the other records
+    are submitted to the centre for deletion (diajukan), and the case ends when the centre has
+    acted (selesai) or refused (ditolak)."""
     if case.kind != "ganda":
         raise DomainError(_("Keputusan data ganda hanya untuk kasus data ganda."))
     if not case.active:
@@ -472,7 +505,7 @@ def decide_duplicate(case: QualityCase, *, decision: str, reason: str, actor,
                  "diajukan ke pusat untuk dihapus. Alasan: %(r)s",
                  n=kept.name if kept else "—", k=mask(kept.nik) if kept else "—", r=reason)
         case.resolution_note = text
-        record_change(case, "decide", actor=actor, summary=text[:300])
+        change_status(case, "diputuskan", actor=actor, workflow=CASE_WORKFLOW, note=text[:1000])
     else:
         resolve_case(case, note=_("Bukan data ganda: %(r)s", r=reason), actor=actor)
     return made
@@ -506,6 +539,7 @@ class ScanResult:
     duplicate_pairs: int = 0
     duplicate_groups: int = 0
     cases_opened: int = 0
+    cases_reopened: int = 0       # resolved cases whose records changed since they were closed
     seconds: float = 0.0
     by_rule: dict[str, int] = field(default_factory=dict)
 
@@ -514,6 +548,14 @@ def _active_finding_keys() -> set[str]:
     # A rejected case ("ditolak") is not raised again either: the centre has answered.
     return set(db.session.execute(select(QualityCase.finding_key).where(
         QualityCase.status.in_(ACTIVE_CASE_STATUSES + ("ditolak",)))).scalars())
+
+
+def _resolved_cases() -> dict[str, tuple[uuid.UUID, str | None]]:
+    """finding key → (id, record fingerprint) of the last case resolved ("selesai") for it."""
+    rows = db.session.execute(select(QualityCase.finding_key, QualityCase.id, QualityCase.record_fingerprint)
+                              .where(QualityCase.status == "selesai")
+                              .order_by(QualityCase.closed_at, QualityCase.number))
+    return {fkey: (case_id, fingerprint) for fkey, case_id, fingerprint in rows}
 
 
 def _active_duplicate_sets() -> list[set[str]]:
@@ -544,7 +586,9 @@ def scan_register(actor=None, *, today: date | None = None, import_id=None,
                   progress=None) -> ScanResult:
     """Run the anomaly rules and the duplicate detector on the current register and open a
     case for every new finding (error/warning severity) and every duplicate group. Skips what
-    an active or rejected case already covers and pairs already decided. Commits in batches."""
+    an active or rejected case already covers and pairs already decided; a finding of a resolved
+    case stays closed while the case's records are unchanged (`record_fingerprint`) and reopens
+    that case when they have changed. Commits in batches."""
     from webapp.quality.duplicates import DuplicateIndex, group_pairs
     from webapp.quality.rules import count_by_rule, run_rules
 
@@ -575,6 +619,23 @@ def scan_register(actor=None, *, today: date | None = None, import_id=None,
         progress("membuka kasus", 0.7)
 
     known = _active_finding_keys()
+    resolved = _resolved_cases()
+    reopen: list[uuid.UUID] = []
+    baselines: list[dict] = []
+
+    def settled(fkey: str, keys: list[str]) -> bool:
+        """A resolved case covers the finding: it stays closed while its records are as they were
+        when it was closed, and is reopened (not doubled by a new case) when they have changed."""
+        if fkey not in resolved:
+            return False
+        case_id, fingerprint = resolved.pop(fkey)
+        now = record_fingerprint(keys, by_key)
+        if fingerprint is None:       # resolved before fingerprints were kept: today's records
+            baselines.append({"id": case_id, "record_fingerprint": now})
+        elif fingerprint != now:
+            reopen.append(case_id)
+        return True
+
     covered: dict[str, list[set[str]]] = {}   # person key -> active duplicate cases' key sets
     for keys in _active_duplicate_sets():
         for k in keys:
@@ -588,6 +649,8 @@ def scan_register(actor=None, *, today: date | None = None, import_id=None,
         if fkey in known:
             continue
         known.add(fkey)
+        if settled(fkey, keys):
+            continue
         first = by_key.get(keys[0])
         to_open.append(dict(kind="anomali", rule_code=found.rule_code, severity=found.severity, keys=keys,
                             summary=found.message, first=first))
@@ -598,6 +661,8 @@ def scan_register(actor=None, *, today: date | None = None, import_id=None,
             continue
         for k in keys:
             covered.setdefault(k, []).append(group_set)
+        if settled(finding_key(DUPLICATE_RULE, keys), keys):
+            continue
         members = [by_key[k] for k in keys if k in by_key]
         names = ", ".join(f"{m.name} ({mask(m.nik)})" for m in members[:4])
         summary = _("Kemungkinan satu orang dengan %(n)s rekaman: %(names)s", n=len(keys), names=names)
@@ -605,6 +670,17 @@ def scan_register(actor=None, *, today: date | None = None, import_id=None,
                             summary=summary, first=members[0] if members else None))
 
     actor = _plain_actor(actor)
+    for baseline in baselines:   # through the ORM, so each case sends its change event (quality_case syncs)
+        case = db.session.get(QualityCase, baseline["id"])
+        case.record_fingerprint = baseline["record_fingerprint"]
+        record_change(case, "update", actor=actor, audit=False)
+    for case_id in reopen:
+        case = db.session.get(QualityCase, case_id)
+        change_status(case, "terbuka", actor=actor, workflow=CASE_WORKFLOW,
+                      note=_("Dibuka kembali oleh pemindaian: rekaman register berubah sejak kasus diselesaikan."))
+        case.closed_at = None
+        case.record_fingerprint = None
+        result.cases_reopened += 1
     numbers = _reserve_case_numbers(len(to_open))
     with db.session.no_autoflush:
         for position, item in enumerate(to_open, start=1):
@@ -617,8 +693,9 @@ def scan_register(actor=None, *, today: date | None = None, import_id=None,
                 _commit_batch()
     _commit_batch()
     result.seconds = round(time.perf_counter() - started, 3)
-    log.info("quality scan: %s persons, %s findings, %s duplicate pairs, %s cases opened in %.1f s",
-             result.persons, result.findings, result.duplicate_pairs, result.cases_opened, result.seconds)
+    log.info("quality scan: %s persons, %s findings, %s duplicate pairs, %s cases opened, %s reopened in %.1f s",
+             result.persons, result.findings, result.duplicate_pairs, result.cases_opened, result.cases_reopened,
+             result.seconds)
     return result
 
 

@@ -8,34 +8,32 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select
-from werkzeug.exceptions import RequestEntityTooLarge
 
-from webapp.auth.roles import Role
 from webapp.core.authz import roles_required
 from webapp.core.changes import audit, history_of
 from webapp.core.errors import DomainError, attach_to_form
-from webapp.core.web import render_page
+from webapp.core.web import UNPROCESSABLE, form_status, render_page
 from webapp.extensions import csrf, db
+from webapp.files.oversize import accepts_uploads_up_to, keeps_form_when_too_large
 from webapp.main.dashboard import Card, card_provider, nav_item
-from webapp.quality import importer, services
-from webapp.quality import register
-from webapp.quality.forms import (DecisionForm, OpenCaseForm, PersonSearchForm, RejectForm, ResolveForm,
-                                    SubmitForm, UploadForm)
+from webapp.quality import importer, links, register, services
+from webapp.quality.forms import (DecisionForm, OpenCaseForm, PersonSearchForm, RejectForm, ReopenForm,
+                                  ResolveForm, SubmitForm, UploadForm)
 from webapp.quality.models import (
+    ACTIVE_CASE_STATUSES,
     CASE_KIND_LABELS,
     CASE_STATUS_LABELS,
     QualityCase,
     RegisterImport,
 )
+from webapp.quality.number_diff import compare_numbers
+from webapp.quality.permissions import MANAGE, OPEN, READ
 from webapp.wilayah.services import village_choices
 
 bp = Blueprint("quality", __name__, url_prefix="/kualitas")
 nav_item(39, "quality.person_search", _l("Cari Penduduk"), section="quality.person")
 nav_item(40, "quality.case_list", _l("Kualitas Data"), section="quality.case")
 
-MANAGE = (Role.OPERATOR, Role.KABID_DAFDUK, Role.KABID_CAPIL, Role.KEPALA_DINAS, Role.ADMIN)
-READ = MANAGE + (Role.VIEWER, Role.PETUGAS)
-OPEN = MANAGE + (Role.PETUGAS,)
 FIELD_LABELS = {"name": _l("Nama"), "birth_date": _l("Tanggal lahir"), "sex": _l("Jenis kelamin"),
                 "mother_name": _l("Nama ibu"), "father_name": _l("Nama ayah"),
                 "birth_place": _l("Tempat lahir"), "nik": _l("NIK"), "no_kk": _l("No. KK")}
@@ -65,7 +63,7 @@ def _case_or_404(case_id: uuid.UUID) -> QualityCase:
 @card_provider(order=40)
 def quality_cards(user):
     active = db.session.execute(select(func.count()).select_from(QualityCase)
-                                .where(QualityCase.status.in_(("terbuka", "diajukan")))).scalar_one()
+                                .where(QualityCase.status.in_(ACTIVE_CASE_STATUSES))).scalar_one()
     return [Card(str(_l("Kualitas Data")), str(_l("Kasus anomali dan data ganda yang belum selesai.")),
                  "quality.case_list", count=active)]
 
@@ -99,16 +97,9 @@ def _case_context(case: QualityCase, **forms):
                    submit_form=forms.get("submit_form") or SubmitForm(prefix="ajukan"),
                    resolve_form=forms.get("resolve_form") or ResolveForm(prefix="selesai"),
                    reject_form=forms.get("reject_form") or RejectForm(prefix="tolak"),
-                   case_request=_request_of(case))
+                   reopen_form=forms.get("reopen_form") or ReopenForm(prefix="buka"),
+                   case_source=links.source_of(case.request_id))
     return context
-
-
-def _request_of(case: QualityCase):
-    """The village request a pre-trip case came from (it stores the request's number)."""
-    if not case.request_id:
-        return None
-    from webapp.requests.models import VillageRequest
-    return db.session.execute(select(VillageRequest).where(VillageRequest.number == case.request_id)).scalar()
 
 
 def _audit_case_view(case: QualityCase) -> None:
@@ -137,7 +128,7 @@ def _case_action(case_id: uuid.UUID, form_name: str, form, action):
         else:
             flash(_("Kasus %(n)s: %(s)s.", n=case.number, s=case.status_label), "success")
             return redirect(url_for("quality.case_detail", case_id=case.id))
-    return render_template("quality/case.html", **_case_context(case, **{form_name: form})), 400
+    return render_template("quality/case.html", **_case_context(case, **{form_name: form})), UNPROCESSABLE
 
 
 @bp.post("/kasus/<uuid:case_id>/ajukan")
@@ -159,6 +150,13 @@ def case_resolve(case_id: uuid.UUID):
 @roles_required(*MANAGE)
 def case_reject(case_id: uuid.UUID):
     return _case_action(case_id, "reject_form", RejectForm(prefix="tolak"), lambda case, form: services.reject_case(
+        case, reason=form.note.data, actor=current_user))
+
+
+@bp.post("/kasus/<uuid:case_id>/buka-kembali")
+@roles_required(*MANAGE)
+def case_reopen(case_id: uuid.UUID):
+    return _case_action(case_id, "reopen_form", ReopenForm(prefix="buka"), lambda case, form: services.reopen_case(
         case, reason=form.note.data, actor=current_user))
 
 
@@ -194,7 +192,7 @@ def case_new():
         else:
             flash(_("Kasus %(n)s dibuka.", n=case.number), "success")
             return redirect(url_for("quality.case_detail", case_id=case.id))
-    return render_template("quality/case_form.html", form=form), 400 if request.method == "POST" else 200
+    return render_template("quality/case_form.html", form=form), form_status()
 
 
 # --- duplicate review ------------------------------------------------------------------------------
@@ -210,6 +208,7 @@ def _review_context(case: QualityCase, form: DecisionForm):
                                                  services.duplicate_config())))
     form.kept_person_key.choices = [(key, person.name) for key, person in records]
     return dict(case=case, records=records, base=base, comparisons=comparisons, form=form, reason_labels=REASON_LABELS,
+                compare_numbers=compare_numbers,
                 field_labels=FIELD_LABELS, verdict_labels=VERDICT_LABELS,
                 decisions=services.decisions_for(case.person_keys),
                 missing=[key for key, person in services.case_records(case) if person is None])
@@ -243,48 +242,60 @@ def duplicate_decide(case_id: uuid.UUID):
             attach_to_form(form, error)
             context = _review_context(case, form)
         else:
-            flash(_("Keputusan untuk kasus %(n)s disimpan.", n=case.number), "success")
+            if form.decision.data == "ganda":
+                flash(_("Kasus %(n)s diputuskan GANDA. Langkah berikutnya: ajukan penghapusan rekaman yang lain ke "
+                        "pusat, lalu catat nomor rujukannya di \"Ajukan ke pusat\" di bawah.", n=case.number), "success")
+            else:
+                flash(_("Kasus %(n)s diputuskan bukan data ganda dan ditutup; pasangan ini tidak akan "
+                        "ditandai lagi.", n=case.number), "success")
             return redirect(url_for("quality.case_detail", case_id=case.id))
-    return render_template("quality/review.html", **context), 400
+    return render_template("quality/review.html", **context), UNPROCESSABLE
 
 
 # --- register import -------------------------------------------------------------------------------
 
 
+def _imports_page(form: UploadForm):
+    return render_template("quality/imports.html", form=form, imports=importer.latest_imports(),
+                           state=services.register_state(), awaiting=importer.awaiting_import(),
+                           max_mb=importer.max_upload_bytes() // (1024 * 1024))
+
+
 @bp.get("/impor")
 @roles_required(*MANAGE)
 def import_list():
-    return render_template("quality/imports.html", form=UploadForm(), imports=importer.latest_imports(),
-                           state=services.register_state(), max_mb=importer.max_upload_bytes() // (1024 * 1024))
+    importer.running_import()  # the jobs janitor: an import whose worker died shows as failed
+    return _imports_page(UploadForm())
+
+
+def _upload_too_large(refused):
+    """An export over the request limit (webapp/files/oversize.py): the upload form again, the
+    size message next to the file field."""
+    form = UploadForm(formdata=None)
+    form.file.errors = [_("Berkas terlalu besar: batasnya %(mb)s MB.", mb=importer.max_upload_bytes() // (1024 * 1024))]
+    return _imports_page(form)
 
 
 @bp.post("/impor")
 @roles_required(*MANAGE)
+@accepts_uploads_up_to(lambda: importer.max_upload_bytes() + 1024 * 1024)
+@keeps_form_when_too_large(_upload_too_large)
 def import_upload():
-    # The export may be far larger than the app-wide request limit: raise it for this request
-    # only (Flask ≥ 3.1). CSRFProtect is exempted for this view because it would parse the body
-    # under the app-wide limit first; UploadForm checks the CSRF token itself.
-    request.max_content_length = importer.max_upload_bytes() + 1024 * 1024
-    try:
-        form = UploadForm()
-        valid = form.validate_on_submit()
-    except RequestEntityTooLarge:
-        form = UploadForm(formdata=None)
-        form.file.errors = [_("Berkas terlalu besar: batasnya %(mb)s MB.",
-                              mb=importer.max_upload_bytes() // (1024 * 1024))]
-        valid = False
-    if valid:
+    # The export may be far larger than the app-wide request limit: the route's own limit is set
+    # before any hook reads the body (webapp/files/oversize.py), and over it the upload page is
+    # shown again (_upload_too_large). UploadForm checks the CSRF token itself (CSRFProtect is
+    # exempted for this view, as before).
+    form = UploadForm()
+    if form.validate_on_submit():
         try:
             item, path = importer.create_import(form.file.data, actor=current_user)
         except DomainError as error:
             db.session.rollback()
             attach_to_form(form, error)
         else:
-            importer.start_import(item.id, path)
+            importer.enqueue_import(item, path, actor=current_user)  # the worker takes it on commit
             return redirect(url_for("quality.import_detail", import_id=item.id))
-    return render_template("quality/imports.html", form=form, imports=importer.latest_imports(),
-                           state=services.register_state(),
-                           max_mb=importer.max_upload_bytes() // (1024 * 1024)), 400
+    return _imports_page(form), 400 if form.csrf_token.errors else UNPROCESSABLE  # CSRF stays 400, as app-wide
 
 
 csrf.exempt("webapp.quality.views.import_upload")
@@ -297,9 +308,49 @@ def import_detail(import_id: uuid.UUID):
     if item is None:
         abort(404)
     if item.running:
-        importer.running_import()  # marks an orphaned import failed
+        importer.running_import()  # the jobs janitor: an import whose worker died is failed here
         db.session.refresh(item)
-    return render_page("quality/import.html", fragment="progress", item=item)
+    return render_page("quality/import.html", fragment="progress", item=item,
+                       shrink=importer.Shrink.from_dict(item.shrink) if item.awaiting_confirmation else None,
+                       staged_hours=importer.staged_hours())
+
+
+def _import_or_404(import_id: uuid.UUID) -> RegisterImport:
+    item = db.session.get(RegisterImport, import_id)
+    if item is None:
+        abort(404)
+    return item
+
+
+@bp.post("/impor/<uuid:import_id>/ganti")
+@roles_required(*MANAGE)
+def import_confirm(import_id: uuid.UUID):
+    """"Ganti register" for a staged file that shrinks the register: the swap and the scan are a job."""
+    item = _import_or_404(import_id)
+    try:
+        importer.confirm_import(item, actor=current_user)   # the worker takes it on commit
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+    else:
+        flash(_("Register akan diganti dengan %(f)s; pemindaian menyusul.", f=item.filename), "success")
+    return redirect(url_for("quality.import_detail", import_id=import_id))
+
+
+@bp.post("/impor/<uuid:import_id>/batalkan")
+@roles_required(*MANAGE)
+def import_cancel(import_id: uuid.UUID):
+    """"Batalkan": the staged file is dropped, the register stays as it is."""
+    item = _import_or_404(import_id)
+    try:
+        importer.cancel_import(item, actor=current_user)
+        importer.enqueue_discard(item, actor=current_user)   # its staged rows, dropped by the worker
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+    else:
+        flash(_("Impor %(f)s dibatalkan; register tidak berubah.", f=item.filename), "success")
+    return redirect(url_for("quality.import_detail", import_id=import_id))
 
 
 @bp.post("/pindai")
@@ -312,7 +363,7 @@ def rescan():
     elif services.current_snapshot_id() is None:
         flash(_("Register penduduk belum diimpor."), "error")
     else:
-        importer.start_scan(actor=current_user)
+        importer.enqueue_scan(actor=current_user)  # the worker takes it on commit
         flash(_("Pemindaian register dimulai; kasus baru muncul di daftar setelah selesai."), "success")
     return redirect(url_for("quality.case_list"))
 
@@ -332,7 +383,7 @@ def person_search():
         except DomainError as error:
             attach_to_form(form, error)
     return render_page("quality/person_search.html", fragment="search", form=form, search=search,
-                       status=200 if not form.errors else 400)
+                       status=UNPROCESSABLE if form.errors else 200)
 
 
 def _person_or_404(person_id: uuid.UUID):

@@ -6,12 +6,16 @@ from __future__ import annotations
 import random
 from datetime import date, datetime, time, timedelta, timezone
 
+from sqlalchemy import select
+
 from webapp.auth import services as auth_services
 from webapp.demo import demo_loader
 from webapp.extensions import db
+from webapp.quality.demo import demo_register_records
+from webapp.quality.records import PersonRecord
 from webapp.requests import services
 from webapp.requests.importer import ResidentRow
-from webapp.requests.models import VillageRequest
+from webapp.requests.models import RequestResident, VillageRequest
 from webapp.wilayah.services import get_region
 
 # Letter numbers of two disposed requests the trips demo schedules (the first) and departs (the second).
@@ -141,3 +145,96 @@ def load_requests() -> list[str]:
     lines.append(f"Permohonan desa: {created} dibuat, {total} seluruhnya "
                  f"(untuk demo perjalanan: {', '.join(DEMO_REQUESTS_FOR_TRIPS)}).")
     return lines
+
+
+# --- the villagers in the demo register (registered with the quality demo) ---------------------
+
+REGISTER_SEED = 2026
+MOTHERS = ("Siti Aisyah", "Masliani", "Nurhayati", "Rabiatul Adawiyah", "Jamilah", "Salasiah", "Hamidah",
+           "Aluh Saidah", "Norhasanah", "Rusmilawati", "Fatimah", "Halimah")
+FATHERS = ("Abdul Hamid", "Husin", "Mahmud", "Asnawi", "Saleh", "Jumberi", "Rusdiansyah", "Ahmad Yani",
+           "Muhammad Nur", "Gusti Rahmat", "Utuh Jaya", "Anang Fauzi")
+PLACES = ("Kandangan", "Loksado", "Negara", "Banjarmasin", "Barabai")
+
+
+def _family_card(resident, desa_code: str) -> str:
+    """A KK number for a villager whose list left it empty: issuing area + issue date + serial."""
+    area = desa_code.replace(".", "")[:6]
+    serial = int(resident.id.hex[-6:], 16) % 9000 + 1000   # the random end of the UUIDv7
+    return f"{area}150320{serial}"
+
+
+def _parents_for_lone_children(records: list, rng) -> list:
+    """A child on a village's list has parents in the register: add a head of family for
+    every KK that has only children on the list."""
+    families: dict[str, list] = {}
+    for record in records:
+        families.setdefault(record.no_kk, []).append(record)
+    parents = []
+    for kk, members in families.items():
+        if any(m.family_role == "KEPALA KELUARGA" for m in members):
+            continue
+        eldest = min(members, key=lambda m: m.birth_date)
+        born = eldest.birth_date.replace(year=eldest.birth_date.year - 28, day=min(eldest.birth_date.day, 28))
+        kecamatan = eldest.desa_code.rsplit(".", 1)[0]
+        parents.append(PersonRecord(
+            ref=0, nik=make_nik(kecamatan, born, "L", 9000 + len(parents)), no_kk=kk, name=eldest.father_name,
+            sex="L", birth_place=rng.choice(PLACES), birth_date=born, marital_status="KAWIN",
+            family_role="KEPALA KELUARGA", mother_name=rng.choice(MOTHERS).upper(),
+            father_name=rng.choice(FATHERS).upper(), address=eldest.address, rt=eldest.rt, rw=eldest.rw,
+            desa_code=eldest.desa_code, extra={"letter": None}))
+        for member in members:
+            if member.family_role != "KEPALA KELUARGA":
+                member.family_role = "ANAK"
+    return parents
+
+
+@demo_register_records
+def request_residents_as_records(first_ref: int) -> list:
+    """The demo villages' residents belong in the demo register too, so the pre-trip check
+    finds most of them; two are planted with problems the check must catch: one NIK that a
+    second person also carries (blocked until the centre verifies) and one whose register
+    birth date differs from the village's list (a warning)."""
+    rng = random.Random(REGISTER_SEED)
+    rows = db.session.execute(
+        select(RequestResident, VillageRequest.desa_code, VillageRequest.letter_number)
+        .join(VillageRequest, RequestResident.request_id == VillageRequest.id)
+        .order_by(VillageRequest.number, RequestResident.position)).all()
+    records: list = []
+    heads: set[str] = set()
+    family_size: dict[str, int] = {}
+    for resident, _desa, _letter in rows:
+        family_size[resident.no_kk] = family_size.get(resident.no_kk, 0) + 1
+    for resident, desa_code, letter in sorted(rows, key=lambda r: (r[0].no_kk or "", r[0].birth_date)):
+        if not resident.nik:
+            continue
+        age = (date.today() - resident.birth_date).days // 365
+        # A village list may repeat one KK number for many people; the register keeps families small.
+        kk = resident.no_kk if resident.no_kk and family_size[resident.no_kk] <= 5 else _family_card(resident, desa_code)
+        if kk and kk not in heads and age >= 18:
+            heads.add(kk)
+            role = "KEPALA KELUARGA"
+        else:
+            role = "ANAK" if age < 18 or not kk else "FAMILI LAIN"
+        records.append(PersonRecord(
+            ref=first_ref + len(records), nik=resident.nik, no_kk=kk, name=resident.name.upper(), sex=resident.sex,
+            birth_place=rng.choice(PLACES), birth_date=resident.birth_date,
+            marital_status="KAWIN" if age >= 22 else "BELUM KAWIN", family_role=role,
+            mother_name=rng.choice(MOTHERS).upper(), father_name=rng.choice(FATHERS).upper(),
+            address=f"JL. DESA RT {rng.randint(1, 9):03d}", rt=f"{rng.randint(1, 9):03d}", rw="001",
+            desa_code=desa_code, extra={"letter": letter}))
+    records += _parents_for_lone_children(records, rng)
+    for index, record in enumerate(records):
+        record.ref = first_ref + index
+    planted = [r for r in records if r.extra["letter"] in DEMO_REQUESTS_FOR_TRIPS]
+    if planted:
+        shared = planted[0]   # a stranger carries the same NIK: the record cannot be served on site
+        records.append(PersonRecord(
+            ref=first_ref + len(records), nik=shared.nik, no_kk=None, name="SAMSUDIN", sex=shared.sex,
+            birth_place="Barabai", birth_date=shared.birth_date.replace(year=shared.birth_date.year - 3),
+            marital_status="KAWIN", family_role="KEPALA KELUARGA", mother_name="JUBAIDAH", father_name="ARSYAD",
+            address="JL. PASAR RT 002", rt="002", rw="001", desa_code="63.06.05.1001"))
+    if len(planted) > 3:
+        moved = planted[3]    # the register has another birth date than the village's list
+        moved.birth_date = moved.birth_date.replace(day=1 if moved.birth_date.day != 1 else 2)
+    return records

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from webapp.core.forms import BaseForm
 from flask_wtf.file import FileField
 from wtforms import DateField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
@@ -17,7 +17,7 @@ PHONE = Regexp(r"^[0-9+\-\s()]{6,30}$", message=_l("Nomor telepon hanya angka, s
 DATE_MSG = _l("Isi tanggal yang benar.")
 
 
-class LetterForm(FlaskForm):
+class LetterForm(BaseForm):
     letter_number = StringField(_l("Nomor surat"), validators=[DataRequired(_l("Isi nomor surat.")), Length(max=80)])
     letter_date = DateField(_l("Tanggal surat"), validators=[DataRequired(DATE_MSG)])
     desa_code = SelectField(_l("Desa/kelurahan"), choices=[], validate_choice=False,
@@ -34,7 +34,7 @@ class LetterForm(FlaskForm):
     letter_file = FileField(_l("Pindaian surat (PDF/JPG/PNG, maks. 5 MB)"))
 
 
-class ResidentForm(FlaskForm):
+class ResidentForm(BaseForm):
     """One row of the resident list (inline htmx row)."""
 
     class Meta:
@@ -59,7 +59,7 @@ class ResidentForm(FlaskForm):
             raise ValidationError(_l("Tanggal lahir tidak masuk akal."))
 
 
-class ImportForm(FlaskForm):
+class ImportForm(BaseForm):
     resident_file = FileField(_l("Berkas daftar warga (CSV atau XLSX, maks. 2 MB)"))
 
 
@@ -68,7 +68,7 @@ def division_choices(blank: str | None = None):
     return ([("", blank)] if blank is not None else []) + choices
 
 
-class DispositionForm(FlaskForm):
+class DispositionForm(BaseForm):
     lead_division = SelectField(_l("Bidang yang memimpin dan menjadwalkan"), choices=[],
                                 validators=[DataRequired(_l("Pilih bidang yang memimpin."))])
     support_division = SelectField(_l("Bidang pendamping (menambah petugas pada perjalanan yang sama)"),
@@ -87,6 +87,6 @@ class DispositionForm(FlaskForm):
             raise ValidationError(_l("Bidang pendamping harus berbeda dari bidang yang memimpin."))
 
 
-class ReasonForm(FlaskForm):
+class ReasonForm(BaseForm):
     reason = TextAreaField(_l("Alasan"), validators=[DataRequired(_l("Tulis alasannya.")), Length(min=5, max=1000,
                            message=_l("Alasan 5–1000 karakter."))])

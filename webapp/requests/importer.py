@@ -2,20 +2,23 @@
 
 `read_resident_file(data, filename)` never raises on bad content: it returns every row it
 could read and every problem at once (row number as the spreadsheet shows it, column, message).
-Problems block the import; warnings (NIK vs record, eligibility) do not.
+Problems block the import; warnings (NIK vs record, eligibility) do not. The one exception is
+an XLSX that would inflate beyond the configured limits (a zip bomb): it is refused with a
+DomainError on the upload field before anything parses it. The file itself (kind, encoding,
+delimiter, XLSX sheets, dates) is read by webapp.core.tabular, shared with the register import.
 """
 from __future__ import annotations
 
-import csv
 import io
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date
 
 from flask import has_app_context
 from flask_babel import lazy_gettext as _l
 
-from webapp.files.services import OLE, ZIP, sniff_mime
+from webapp.core import tabular
+from webapp.core.errors import DomainError
 from webapp.identity.nik import check_kk, check_nik, normalise
 from webapp.layanan.catalog import parse_service_token
 
@@ -34,7 +37,8 @@ COLUMN_ALIASES = {
 }
 SEX_VALUES = {"L": "L", "LK": "L", "LAKI-LAKI": "L", "LAKI LAKI": "L", "LAKI": "L", "1": "L", "PRIA": "L",
               "P": "P", "PR": "P", "PEREMPUAN": "P", "WANITA": "P", "2": "P"}
-_EXCEL_EPOCH = date(1899, 12, 30)
+KNOWN_HEADERS = frozenset(COLUMNS) | frozenset(COLUMN_ALIASES) | {"telepon"}
+ARCHIVE_LIMIT_SETTING = "RESIDENT_XLSX_MAX_UNCOMPRESSED_BYTES"
 
 
 @dataclass
@@ -80,106 +84,100 @@ def _file_problem(message) -> ImportResult:
 
 # --- reading the container ---------------------------------------------------------------------
 
+Table = list[tuple[int, "list[object] | tabular.BadRow"]]
+
+
 def read_resident_file(data: bytes, filename: str = "", *, today: date | None = None,
-                       service_date: date | None = None) -> ImportResult:
-    """`service_date` (the requested date) is the day ages are counted on for eligibility."""
+                       service_date: date | None = None,
+                       limits: tabular.ArchiveLimits | None = None) -> ImportResult:
+    """`service_date` (the requested date) is the day ages are counted on for eligibility.
+    `limits`: what an XLSX may inflate to (default from the config,
+    RESIDENT_XLSX_MAX_UNCOMPRESSED_BYTES); beyond them DomainError(field="resident_file")."""
     if not data:
         return _file_problem(_l("Berkas kosong."))
     if len(data) > MAX_IMPORT_BYTES:
         return _file_problem(_l("Ukuran berkas daftar warga maksimal 2 MB."))
-    kind = sniff_mime(data[:16])
-    if kind == ZIP:
-        table = _xlsx_rows(data)
-    elif kind == OLE:
-        return _file_problem(_l("Format Excel lama (.xls) tidak didukung. Simpan sebagai XLSX atau CSV, lalu unggah lagi."))
-    elif kind is not None or b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return _file_problem(_l("Berkas ini bukan CSV atau XLSX (isinya %(kind)s). Unggah daftar warga dalam format CSV atau XLSX.",
-                                kind=_describe(kind)))
-    else:
-        table = _csv_rows(data)
+    handle = io.BytesIO(data)
+    try:
+        kind = tabular.sniff_kind(handle, limits=limits or tabular.ArchiveLimits.from_config(ARCHIVE_LIMIT_SETTING))
+        table = _xlsx_rows(handle) if kind == "xlsx" else _csv_rows(handle)
+    except tabular.ArchiveRefused as refused:
+        raise DomainError(refused.message, field="resident_file") from None
+    except tabular.TabularError as error:
+        return _file_problem(_file_message(error))
     if isinstance(table, ImportResult):
         return table
     today = today or date.today()
     return _read_table(table, today=today, service_date=service_date or today)
 
 
-def _describe(kind: str | None) -> str:
-    return {"application/pdf": "PDF", "image/jpeg": "gambar JPG", "image/png": "gambar PNG"}.get(kind or "", "biner")
+def _file_message(error: tabular.TabularError):
+    """The resident-list wording of a file-level problem found by the shared reader."""
+    if error.code == "empty":
+        return _l("Berkas kosong.")
+    if error.code == "encoding":
+        return _l("Pengodean teks berkas tidak dikenali. Simpan sebagai \"CSV UTF-8\" lalu unggah lagi.")
+    if error.code == "unreadable":
+        return _l("Berkas XLSX tidak dapat dibaca (rusak atau bukan buku kerja Excel).")
+    if error.code == "format" and error.kind == "ole":
+        return _l("Format Excel lama (.xls) tidak didukung. Simpan sebagai XLSX atau CSV, lalu unggah lagi.")
+    if error.code == "format":
+        return _l("Berkas ini bukan CSV atau XLSX (isinya %(kind)s). Unggah daftar warga dalam format CSV atau XLSX.",
+                  kind=error.label)
+    return error.message
 
 
-def _decode(data: bytes) -> str | None:
-    if data.startswith(b"\xef\xbb\xbf"):
-        try:
-            return data[3:].decode("utf-8")
-        except UnicodeDecodeError:
-            return None
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            return data.decode("utf-16")
-        except UnicodeDecodeError:
-            return None
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    try:
-        text = data.decode("cp1252")
-    except UnicodeDecodeError:
-        return None
-    # cp1252 decodes almost anything: refuse what is clearly not text.
-    controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\r\n\t")
-    return None if controls > max(2, len(text) // 200) else text
-
-
-def _csv_rows(data: bytes) -> list[tuple[int, list[object]]] | ImportResult:
-    text = _decode(data)
-    if text is None:
-        return _file_problem(_l("Pengodean teks berkas tidak dikenali. Simpan sebagai \"CSV UTF-8\" lalu unggah lagi."))
-    first_line = text.lstrip("\r\n").split("\n", 1)[0]
-    delimiter = max((";", ",", "\t"), key=first_line.count)
-    if first_line.count(delimiter) == 0:
+def _csv_rows(handle: io.BytesIO) -> Table | ImportResult:
+    """Physical rows numbered as a spreadsheet shows them (blank lines count), header included."""
+    encoding = tabular.choose_encoding(handle)
+    lines = tabular.text_stream(handle, encoding).readlines()
+    header_at = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if header_at is None:
+        return _file_problem(_l("Berkas kosong."))
+    delimiter, _hits = tabular.sniff_delimiter(lines[header_at], KNOWN_HEADERS, case="lower")
+    if delimiter not in lines[header_at]:
         return _file_problem(_l("Baris judul kolom tidak terbaca: pisahkan kolom dengan koma (,) atau titik koma (;)."))
-    try:
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-        return [(number, list(row)) for number, row in enumerate(reader, start=1)]
-    except csv.Error:
-        return _file_problem(_l("Berkas CSV rusak (tanda kutip tidak tertutup)."))
+    header = tabular.split_line(lines[header_at], delimiter)
+    rows = tabular.csv_rows(iter(lines[header_at + 1:]), delimiter, len(header))
+    return [(header_at + 1, header)] + list(enumerate(rows, start=header_at + 2))
 
 
-def _xlsx_rows(data: bytes) -> list[tuple[int, list[object]]] | ImportResult:
-    try:
-        from openpyxl import load_workbook
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        sheet = workbook.worksheets[0]
-        rows = []
-        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-            rows.append((number, list(values)))
-            if number > MAX_ROWS + 50:
-                break
-        workbook.close()
-        return rows
-    except Exception:  # a zip that is not a workbook, a damaged file: openpyxl raises many kinds
-        return _file_problem(_l("Berkas XLSX tidak dapat dibaca (rusak atau bukan buku kerja Excel)."))
+def _xlsx_rows(handle: io.BytesIO) -> Table:
+    """The first worksheet's rows, numbered as Excel shows them."""
+    sheet = next(tabular.sheets(tabular.open_workbook(handle)), None)
+    if sheet is None:
+        return []
+    rows: Table = []
+    for number, values in enumerate(sheet.rows, start=sheet.first_row):
+        rows.append((number, list(values)))
+        if len(rows) > MAX_ROWS + 50:
+            break
+    return rows
 
 
 # --- reading the rows -----------------------------------------------------------------------------
 
 def _header_key(value: object) -> str:
-    key = re.sub(r"[\s\-]+", "_", str(value or "").strip().lower()).strip("_")
+    key = tabular.normalise_header(value, case="lower")
     return COLUMN_ALIASES.get(key, key)
 
 
 def _text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).replace("\u00a0", " ").strip()
+    return tabular.cell_text(value).replace("\u00a0", " ").strip()
 
 
-def _read_table(table: list[tuple[int, list[object]]], *, today: date, service_date: date) -> ImportResult:
+def _filled(values) -> bool:
+    return isinstance(values, tabular.BadRow) or any(_text(v) for v in values)
+
+
+def _has_unreadable_text(values: list[object]) -> bool:
+    """A cell holds control characters or a byte that did not decode (U+FFFD)."""
+    return any(isinstance(v, str) and tabular.UNREADABLE_CHARS.search(v) for v in values)
+
+
+def _read_table(table: Table, *, today: date, service_date: date) -> ImportResult:
     result = ImportResult()
-    header_at = next((i for i, (_n, values) in enumerate(table) if any(_text(v) for v in values)), None)
+    header_at = next((i for i, (_n, values) in enumerate(table) if _filled(values)), None)
     if header_at is None:
         return _file_problem(_l("Berkas tidak berisi data."))
     _n, header = table[header_at]
@@ -192,7 +190,7 @@ def _read_table(table: list[tuple[int, list[object]]], *, today: date, service_d
     if missing:
         return _file_problem(_l("Kolom wajib tidak ada: %(cols)s. Gunakan templat yang disediakan.",
                                 cols=", ".join(missing)))
-    data_rows = [(n, values) for n, values in table[header_at + 1:] if any(_text(v) for v in values)]
+    data_rows = [(n, values) for n, values in table[header_at + 1:] if _filled(values)]
     if len(data_rows) > MAX_ROWS:
         return _file_problem(_l("Paling banyak %(n)s warga per berkas.", n=MAX_ROWS))
     if not data_rows:
@@ -204,6 +202,13 @@ def _read_table(table: list[tuple[int, list[object]]], *, today: date, service_d
 
     seen_nik: dict[str, int] = {}
     for number, values in data_rows:
+        if isinstance(values, tabular.BadRow):
+            result.problems.append(RowProblem(number, None, values.message))
+            continue
+        if _has_unreadable_text(values):
+            result.problems.append(RowProblem(number, None, str(_l(
+                "Baris berisi karakter yang tidak terbaca (data biner atau encoding rusak)."))))
+            continue
         row, problems = read_row(number, {name: cell(values, name) for name in (*COLUMNS, "telepon")},
                                  today=today, service_date=service_date)
         result.problems.extend(problems)
@@ -287,50 +292,25 @@ def _number(value: object) -> str:
     return normalise(text) if text and "E+" not in text.upper() else text
 
 
-_DATE_FORMATS = ("%d-%m-%Y", "%d/%m/%Y", "%d.%m.%Y", "%Y-%m-%d", "%Y/%m/%d")
-
-
 def parse_birth_date(value: object, *, today: date) -> tuple[date | None, object | None]:
-    """(date, None) or (None, message). DD-MM-YYYY, YYYY-MM-DD, Excel dates and serials."""
-    if isinstance(value, datetime):
-        parsed = value.date()
-    elif isinstance(value, date):
-        parsed = value
-    elif isinstance(value, (int, float)) and not isinstance(value, bool):
-        parsed = _excel_serial(value)
-        if parsed is None:
-            return None, _l("Tanggal lahir \"%(v)s\" tidak dapat dibaca.", v=value)
-    else:
-        text = _text(value)
-        if not text:
-            return None, _l("Tanggal lahir wajib diisi (HH-BB-TTTT).")
-        text = text.split(" ")[0]   # "12-05-2008 00:00:00" from some exports
-        parsed = None
-        if re.fullmatch(r"\d{5}", text):
-            parsed = _excel_serial(int(text))
-        else:
-            for fmt in _DATE_FORMATS:
-                try:
-                    parsed = datetime.strptime(text, fmt).date()
-                    break
-                except ValueError:
-                    continue
-        if parsed is None:
-            if re.fullmatch(r"\d{1,2}[-/.]\d{1,2}[-/.]\d{4}|\d{4}[-/.]\d{1,2}[-/.]\d{1,2}", text):
-                return None, _l("Tanggal lahir %(v)s tidak ada di kalender.", v=text)
-            return None, _l("Tanggal lahir \"%(v)s\" tidak dapat dibaca: tulis HH-BB-TTTT, misalnya 17-08-2008.",
-                            v=text[:30])
+    """(date, None) or (None, message). DD-MM-YYYY, YYYY-MM-DD, Excel dates and serials (also
+    five digits of text); the parsing is webapp.core.tabular.parse_date's."""
+    try:
+        parsed = tabular.parse_date(value, text_serials=True)
+    except tabular.DateError as error:
+        if not isinstance(value, str):
+            return None, _l("Tanggal lahir \"%(v)s\" tidak dapat dibaca.", v=error.text)
+        if error.reason == "calendar":
+            return None, _l("Tanggal lahir %(v)s tidak ada di kalender.", v=error.text)
+        return None, _l("Tanggal lahir \"%(v)s\" tidak dapat dibaca: tulis HH-BB-TTTT, misalnya 17-08-2008.",
+                        v=error.text[:30])
+    if parsed is None:
+        return None, _l("Tanggal lahir wajib diisi (HH-BB-TTTT).")
     if parsed > today:
         return None, _l("Tanggal lahir %(v)s belum terjadi.", v=parsed.strftime("%d-%m-%Y"))
     if parsed.year < today.year - 130:
         return None, _l("Tanggal lahir %(v)s tidak masuk akal.", v=parsed.strftime("%d-%m-%Y"))
     return parsed, None
-
-
-def _excel_serial(value: float) -> date | None:
-    if not 1 <= value < 80000:
-        return None
-    return _EXCEL_EPOCH + timedelta(days=int(value))
 
 
 def parse_services(text: str) -> tuple[list[tuple[str, str]], list]:

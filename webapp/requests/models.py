@@ -63,6 +63,7 @@ class VillageRequest(UUIDKey, Timestamps, NodeStamp, db.Model):
     """A village's letter asking for the bus (surat permohonan)."""
 
     __tablename__ = "village_request"
+    __sync__ = True   # the workflow entity: its status moves on the bus (departure onwards)
     __entity_type__ = "request"
 
     number: Mapped[str] = mapped_column(String(40), unique=True, nullable=False)   # PMH-OFFICE-000012
@@ -121,6 +122,7 @@ class Disposition(UUIDKey, NodeStamp, db.Model):
     """The Kepala Dinas's instruction to one or two divisions; the first named leads."""
 
     __tablename__ = "request_disposition"
+    __sync__ = True   # part of the request's workflow record that the node holds
     __entity_type__ = "disposition"
 
     request_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("village_request.id", ondelete="CASCADE"),
@@ -143,6 +145,7 @@ class RequestResident(UUIDKey, Timestamps, NodeStamp, db.Model):
     """One resident on the village's list."""
 
     __tablename__ = "request_resident"
+    __sync__ = True   # the bus adds and corrects residents on site
     __entity_type__ = "request_resident"
 
     request_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("village_request.id", ondelete="CASCADE"),
@@ -169,6 +172,7 @@ class RequestResident(UUIDKey, Timestamps, NodeStamp, db.Model):
 
 class RequestedService(UUIDKey, NodeStamp, db.Model):
     __tablename__ = "requested_service"
+    __sync__ = True   # written with its resident
     __entity_type__ = "requested_service"
 
     resident_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("request_resident.id", ondelete="CASCADE"),

@@ -4,21 +4,21 @@ Functions take plain values and the acting user, add to the session and leave th
 caller (the view commits once: one transaction per user action, rollback on DomainError)."""
 from __future__ import annotations
 
-import math
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, or_, select
 
 from webapp.auth.roles import Role
 from webapp.core.args import arg_date, arg_page
-from webapp.core.changes import StatusHistory, change_status, history_of, record_change
+from webapp.core.changes import StatusHistory, audit, change_status, entity_type_of, history_of, record_change
 from webapp.core.counters import human_number
 from webapp.core.db import utcnow
 from webapp.core.errors import DomainError
+from webapp.core.paging import Page, paginate
 from webapp.extensions import db
 from webapp.files.services import LETTER_TYPES, register_file_owner, store_upload
 from webapp.identity.nik import check_kk, check_nik, mask
@@ -237,7 +237,9 @@ def _require_editable(req: VillageRequest, actor) -> None:
         raise DomainError(_l("Daftar warga permohonan berstatus %(s)s tidak dapat diubah.", s=req.status_label))
 
 
-def _apply_row(resident: RequestResident, row: ResidentRow) -> None:
+def _apply_row(resident: RequestResident, row: ResidentRow, actor) -> None:
+    """Copy the row onto the resident; the requested services added or dropped are recorded
+    (the resident's own record_change writes the audit entry)."""
     resident.name = row.name
     resident.nik = row.nik
     resident.no_kk = row.no_kk
@@ -248,8 +250,13 @@ def _apply_row(resident: RequestResident, row: ResidentRow) -> None:
     wanted = list(dict.fromkeys(row.services))
     keep = [s for s in resident.services if (s.service_code, s.subtype_code) in wanted]
     have = {(s.service_code, s.subtype_code) for s in keep}
-    resident.services = keep + [RequestedService(service_code=c, subtype_code=s) for c, s in wanted
-                                if (c, s) not in have]
+    added = [RequestedService(service_code=c, subtype_code=s) for c, s in wanted if (c, s) not in have]
+    for dropped in resident.services:
+        if dropped not in keep:
+            record_change(dropped, "delete", actor=actor, audit=False)
+    for service in added:
+        record_change(service, "create", actor=actor, audit=False)
+    resident.services = keep + added
 
 
 def _next_position(req: VillageRequest) -> int:
@@ -261,7 +268,7 @@ def add_resident(req: VillageRequest, row: ResidentRow, *, actor) -> RequestResi
     if not row.services:
         raise DomainError(_l("Pilih minimal satu layanan."), field="services")
     resident = RequestResident(position=_next_position(req))
-    _apply_row(resident, row)
+    _apply_row(resident, row, actor)
     req.residents.append(resident)
     record_change(resident, "create", actor=actor,
                   summary=f"Warga {resident.name} ({mask(resident.nik)}) ditambahkan ke {req.number}")
@@ -272,7 +279,7 @@ def update_resident(resident: RequestResident, row: ResidentRow, *, actor) -> Re
     _require_editable(resident.request, actor)
     if not row.services:
         raise DomainError(_l("Pilih minimal satu layanan."), field="services")
-    _apply_row(resident, row)
+    _apply_row(resident, row, actor)
     record_change(resident, "update", actor=actor,
                   summary=f"Warga {resident.name} ({mask(resident.nik)}) diubah")
     return resident
@@ -283,6 +290,8 @@ def delete_resident(resident: RequestResident, *, actor) -> None:
     _require_editable(req, actor)
     record_change(resident, "delete", actor=actor,
                   summary=f"Warga {resident.name} ({mask(resident.nik)}) dihapus dari {req.number}")
+    for service in resident.services:
+        record_change(service, "delete", actor=actor, audit=False)
     req.residents.remove(resident)   # delete-orphan removes the row and its services
 
 
@@ -301,10 +310,11 @@ def import_residents(req: VillageRequest, data: bytes, filename: str, *, actor) 
     for row in result.rows:
         resident = RequestResident(position=position)
         position += 1
-        _apply_row(resident, row)
+        _apply_row(resident, row, actor)
         req.residents.append(resident)
-    record_change(req, "import", actor=actor,
-                  summary=f"{len(result.rows)} warga diimpor dari berkas ke {req.number}")
+        record_change(resident, "import", actor=actor, audit=False)   # one event per row ...
+    audit("import", actor=actor, entity_type=entity_type_of(req), entity_id=req.id,   # ... one audit entry
+          summary=f"{len(result.rows)} warga diimpor dari berkas ke {req.number}")
     return result
 
 
@@ -416,6 +426,24 @@ def berkas_sections(req: VillageRequest) -> tuple[list[BerkasSection], bool]:
     return sections, requirements_for is not None
 
 
+def what_to_bring(req: VillageRequest) -> list[tuple[str, list[str]]]:
+    """Per requested service, what its residents bring or do (documents, photo, coming in person;
+    each line once, in the templates' order): the short form the village head reads on the
+    request page; the berkas page has it per resident, with the eligibility warnings."""
+    sections, _have = berkas_sections(req)
+    found: dict[str, list[str]] = {}
+    for section in sections:
+        for label, lines in section.services:
+            texts = found.setdefault(str(label), [])
+            for line in lines:
+                if line.kind == "eligibility":     # who may get the service, not something to bring
+                    continue
+                text = f" {_l('atau')} ".join(str(t) for t in line.texts)
+                if text and text not in texts:
+                    texts.append(text)
+    return list(found.items())
+
+
 # --- lists, inbox, timeline ---------------------------------------------------------------------------
 
 @dataclass
@@ -437,17 +465,11 @@ class RequestFilters:
                    date_from=arg_date(args, "date_from"), date_to=arg_date(args, "date_to"), page=arg_page(args))
 
 
-@dataclass
-class RequestPage:
-    items: list[VillageRequest]
-    total: int
-    page: int
-    pages: int
-    resident_counts: dict
-
-
-def list_requests(filters: RequestFilters, *, viewer) -> RequestPage:
-    stmt = select(VillageRequest)
+def list_requests(filters: RequestFilters, *, viewer) -> Page:
+    """A page of (VillageRequest, number of residents) rows."""
+    residents = (select(func.count()).where(RequestResident.request_id == VillageRequest.id)
+                 .correlate(VillageRequest).scalar_subquery())
+    stmt = select(VillageRequest, residents)
     if is_village_user(viewer):
         stmt = stmt.where(VillageRequest.desa_code == (viewer.desa_code or "-"))
     if filters.status:
@@ -473,11 +495,7 @@ def list_requests(filters: RequestFilters, *, viewer) -> RequestPage:
     if division:   # a kabid sees what was disposed to their division first
         order.append(case((VillageRequest.disposed_to.like(f"%{division}%"), 0), else_=1))
     order.append(VillageRequest.created_at.desc())
-    total = db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    pages = max(1, math.ceil(total / PAGE_SIZE))
-    page = min(filters.page, pages)
-    items = db.session.execute(stmt.order_by(*order).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).scalars().all()
-    return RequestPage(items, total, page, pages, resident_counts([r.id for r in items]))
+    return paginate(stmt.order_by(*order), page=filters.page, per_page=PAGE_SIZE, scalars=False)
 
 
 def resident_counts(request_ids: list) -> dict:
@@ -502,6 +520,32 @@ def waiting_since(req: VillageRequest) -> datetime | None:
     """When the request (last) became new: registration or resubmission."""
     rows = [r for r in history_of(req) if r.to_status == BARU]
     return rows[-1].at if rows else req.created_at
+
+
+@dataclass(frozen=True)
+class InboxWait:
+    since: datetime                 # when the letter (last) became new
+    waited: timedelta               # until now
+    late: bool                      # past the SOP standard for the disposition (step 2)
+
+
+def inbox_waits(items: list[VillageRequest], now: datetime | None = None) -> dict:
+    """{request id: InboxWait} for the Kepala Dinas's inbox, read in one query: how long each
+    letter has waited, and whether it is past the 5-minute standard of SOP step 2."""
+    now = now or utcnow()
+    standard = REQUEST_SOP_STEPS[0].standard
+    ids = [r.id for r in items]
+    since = dict(db.session.execute(
+        select(StatusHistory.entity_id, func.max(StatusHistory.at))
+        .where(StatusHistory.entity_type == "request", StatusHistory.entity_id.in_(ids),
+               StatusHistory.to_status == BARU)
+        .group_by(StatusHistory.entity_id)).all()) if ids else {}
+    waits = {}
+    for r in items:
+        started = since.get(r.id) or r.created_at
+        waited = max(now - started, timedelta(0))
+        waits[r.id] = InboxWait(started, waited, waited > standard)
+    return waits
 
 
 def request_timeline(req: VillageRequest) -> list[StepResult]:

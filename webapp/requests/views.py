@@ -1,31 +1,32 @@
-"""Village requests (SOP step 1) and their disposition (SOP step 2)."""
+"""Village requests (SOP step 1): the list, the letter, the request page and its status changes.
+
+The resident list lives in `resident_views`, the disposition (SOP step 2) in `disposition_views`;
+both register on this blueprint (imported at the bottom)."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from markupsafe import escape
 
 from webapp.auth.roles import ALL_ROLES, Role
 from webapp.core.authz import roles_required
-from webapp.core.changes import audit
 from webapp.core.errors import DomainError, attach_to_form
-from webapp.core.web import render_page
+from webapp.core.web import UNPROCESSABLE, form_status, render_page
 from webapp.extensions import db
-from webapp.files.services import read_limited
-from webapp.files.views import send_stored
-from webapp.identity.nik import check_nik
+from webapp.files.download import send_stored
+from webapp.files.oversize import RefusedUpload, keeps_form_when_too_large
+from webapp.files.services import size_message
 from webapp.layanan.catalog import EQUIPMENT_KINDS, SERVICES, STOCK_ITEMS
 from webapp.main.dashboard import Card, card_provider, nav_item
 from webapp.quality import precheck
-from webapp.quality.views import MANAGE as QUALITY_MANAGERS
+from webapp.quality.permissions import MANAGE as QUALITY_MANAGERS
 from webapp.quality.precheck import inputs_from_rows as precheck_inputs
+from webapp.requests import quality_links  # noqa: F401  (the quality pages' links to requests)
 from webapp.requests import services
-from webapp.requests.forms import DispositionForm, ImportForm, LetterForm, ReasonForm, ResidentForm
-from webapp.requests.importer import MAX_IMPORT_BYTES, ResidentRow
+from webapp.requests.forms import ImportForm, LetterForm, ReasonForm
 from webapp.requests.models import (BARU, DIVISION_LABELS, KABIDS, REGISTERING_ROLES, REQUEST_WORKFLOW,
-                                    STATUS_LABELS, DIDISPOSISI, DIJADWALKAN, DIKEMBALIKAN)
+                                    STATUS_LABELS, BERANGKAT, DIDISPOSISI, DIJADWALKAN, DIKEMBALIKAN)
 from webapp.wilayah.services import kecamatan_list, village_choices
 
 bp = Blueprint("requests", __name__, url_prefix="/permohonan")
@@ -85,8 +86,22 @@ def request_list():
 
 # --- register and edit the letter -----------------------------------------------------------------
 
+def _letter_too_large(refused: RefusedUpload):
+    """A letter scan over the hard request limit: the form again, with what was typed and the
+    size message next to the file field (webapp/files/oversize.py answers 413 with it)."""
+    req = None
+    if "request_id" in refused.view_args:
+        req = _request_or_404(refused.view_args["request_id"])
+        if not services.can_edit(req, current_user):
+            return None
+    form = _prepare_letter_form(LetterForm(formdata=refused.fields, obj=req))
+    form.letter_file.errors = [str(size_message(services.LETTER_MAX_BYTES))]
+    return render_template("requests/letter_form.html", form=form, req=req)
+
+
 @bp.route("/baru", methods=["GET", "POST"])
 @roles_required(*REGISTERING_ROLES)
+@keeps_form_when_too_large(_letter_too_large)
 def request_new():
     form = _prepare_letter_form(LetterForm())
     if form.validate_on_submit():
@@ -101,11 +116,12 @@ def request_new():
             for warning in services.letter_warnings(req):
                 flash(warning, "warning")
             return redirect(url_for("requests.request_detail", request_id=req.id))
-    return render_template("requests/letter_form.html", form=form, req=None)
+    return render_template("requests/letter_form.html", form=form, req=None), form_status()
 
 
 @bp.route("/<uuid:request_id>/ubah", methods=["GET", "POST"])
 @roles_required(*REGISTERING_ROLES)
+@keeps_form_when_too_large(_letter_too_large)
 def request_edit(request_id):
     req = _request_or_404(request_id)
     if not services.can_edit(req, current_user):
@@ -122,7 +138,7 @@ def request_edit(request_id):
         else:
             flash(_("Data surat disimpan."), "success")
             return redirect(url_for("requests.request_detail", request_id=req.id))
-    return render_template("requests/letter_form.html", form=form, req=req)
+    return render_template("requests/letter_form.html", form=form, req=req), form_status()
 
 
 @bp.get("/<uuid:request_id>/surat")
@@ -144,8 +160,16 @@ def _quality_checks(residents):
     return precheck.check_rows(residents)
 
 
+def _visit(req):
+    """The bus visit serving this request (its non-cancelled trip), or None: its dates, meeting
+    point, bus and departure are what the village tells its residents."""
+    from webapp.trips.queries import active_trip_of_request
+    return active_trip_of_request(req.id) if req.status in (DIJADWALKAN, BERANGKAT) else None
+
+
 def _detail_context(req, **extra):
     residents = [(r, services.resident_warnings(r)) for r in req.residents]
+    visit = _visit(req)
     checks = _quality_checks(req.residents)
     context = dict(
         checks=checks, check_summary=precheck.summarise(checks) if checks else None,
@@ -156,8 +180,9 @@ def _detail_context(req, **extra):
         timeline=services.request_timeline(req), history=services.status_history(req),
         workflow=REQUEST_WORKFLOW, can_edit=services.can_edit(req, current_user),
         can_view_nik=services.can_view_full_nik(current_user), show_full_nik=False,
-        import_form=ImportForm(), cancel_form=ReasonForm(), import_result=None,
+        import_form=ImportForm(), cancel_form=ReasonForm(), import_result=None, import_summary=None,
         division_labels=DIVISION_LABELS, equipment_labels=EQUIPMENT_KINDS, stock_items=STOCK_ITEMS,
+        visit=visit, what_to_bring=services.what_to_bring(req) if visit else [],
         cancel_reason=services.cancel_reason(req), letter_warnings=services.letter_warnings(req)
         if req.status in (BARU, DIKEMBALIKAN, DIDISPOSISI) else [],
         can_dispose=current_user.role == Role.KEPALA_DINAS and req.status == BARU,
@@ -174,16 +199,6 @@ def _detail_context(req, **extra):
 def request_detail(request_id):
     req = _request_or_404(request_id)
     return render_template("requests/detail.html", **_detail_context(req))
-
-
-@bp.post("/<uuid:request_id>/warga/nik")
-@roles_required(*NIK_ROLES)
-def residents_full_nik(request_id):
-    req = _request_or_404(request_id)
-    audit("view", actor=current_user, entity_type="request", entity_id=req.id,
-          summary=f"Daftar warga {req.number} dengan NIK lengkap ({len(req.residents)} warga)")
-    return render_page("requests/detail.html", fragment="residents",
-                       **_detail_context(req, show_full_nik=True))
 
 
 @bp.post("/<uuid:request_id>/cek-kualitas")
@@ -208,199 +223,8 @@ def open_quality_cases(request_id):
 def berkas_list(request_id):
     req = _request_or_404(request_id)
     sections, have_templates = services.berkas_sections(req)
-    return render_template("requests/berkas.html", req=req, sections=sections, have_templates=have_templates)
-
-
-# --- the resident list: inline rows (htmx) ----------------------------------------------------------
-
-def _row_from_form(form: ResidentForm) -> ResidentRow:
-    check = getattr(form.nik, "nik_check", None)
-    kk = getattr(form.no_kk, "kk_check", None)
-    pairs = []
-    for value in form.services.data or []:
-        code, _sep, sub = value.partition(":")
-        if code in SERVICES and SERVICES[code].subtype(sub):
-            pairs.append((code, sub))
-    return ResidentRow(row=0, name=" ".join(form.name.data.split()), sex=form.sex.data,
-                       birth_date=form.birth_date.data, services=pairs,
-                       nik=check.value if check else None, no_kk=kk.value if kk else None,
-                       phone=(form.phone.data or "").strip() or None, note=(form.note.data or "").strip())
-
-
-def _form_row(req, form, resident=None, status=200):
-    return render_template("requests/_resident_form_row.html", req=req, form=form, resident=resident), status
-
-
-def _display_row(req, resident, *, with_new_form=False):
-    checks = _quality_checks([resident])
-    return render_template("requests/_resident_saved.html", req=req, resident=resident,
-                           check=checks.get(resident.id) if checks else None, show_checks=checks is not None,
-                           warnings=services.resident_warnings(resident), can_edit=services.can_edit(req, current_user),
-                           new_form=ResidentForm(formdata=None) if with_new_form else None,
-                           needs=services.preparation_needs([req]), equipment_labels=EQUIPMENT_KINDS,
-                           stock_items=STOCK_ITEMS)
-
-
-def _resident_or_404(req, resident_id):
-    resident = services.find_resident(req, resident_id)
-    if resident is None:
-        abort(404)
-    return resident
-
-
-class _NotEditable(Exception):
-    pass
-
-
-def _require_can_edit(req):
-    if not services.can_edit(req, current_user):
-        raise _NotEditable(req)
-
-
-@bp.errorhandler(_NotEditable)
-def _not_editable(error):
-    req = error.args[0]
-    message = _("Daftar warga permohonan berstatus %(s)s tidak dapat diubah.", s=req.status_label)
-    if getattr(request, "htmx", None):
-        body = f'<p class="flash flash-error" role="alert">{escape(message)}</p>'
-        return body, 409, {"HX-Retarget": "#flash", "HX-Reswap": "innerHTML"}
-    flash(message, "error")
-    return redirect(url_for("requests.request_detail", request_id=req.id))
-
-
-@bp.get("/<uuid:request_id>/warga/baru")
-@roles_required(*REGISTERING_ROLES)
-def resident_new_row(request_id):
-    req = _request_or_404(request_id)
-    _require_can_edit(req)
-    return _form_row(req, ResidentForm(formdata=None))
-
-
-@bp.get("/<uuid:request_id>/warga/batal")
-@roles_required(*REGISTERING_ROLES)
-def resident_cancel_new(request_id):
-    """Cancel of a new inline row: an empty answer removes the row."""
-    _request_or_404(request_id)
-    return ""
-
-
-@bp.post("/<uuid:request_id>/warga")
-@roles_required(*REGISTERING_ROLES)
-def resident_add(request_id):
-    req = _request_or_404(request_id)
-    _require_can_edit(req)
-    form = ResidentForm()
-    if not form.validate():
-        return _form_row(req, form)
-    try:
-        resident = services.add_resident(req, _row_from_form(form), actor=current_user)
-    except DomainError as error:
-        db.session.rollback()
-        attach_to_form(form, error)
-        return _form_row(req, form)
-    return _display_row(req, resident, with_new_form=True)
-
-
-@bp.get("/<uuid:request_id>/warga/<uuid:resident_id>")
-@roles_required(*VIEW_ROLES)
-def resident_row(request_id, resident_id):
-    req = _request_or_404(request_id)
-    resident = _resident_or_404(req, resident_id)
-    return _display_row(req, resident)
-
-
-@bp.get("/<uuid:request_id>/warga/<uuid:resident_id>/ubah")
-@roles_required(*REGISTERING_ROLES)
-def resident_edit_row(request_id, resident_id):
-    req = _request_or_404(request_id)
-    resident = _resident_or_404(req, resident_id)
-    _require_can_edit(req)
-    form = ResidentForm(formdata=None, obj=resident)
-    form.services.data = [f"{c}:{s}" for c, s in resident.service_pairs]
-    return _form_row(req, form, resident)
-
-
-@bp.post("/<uuid:request_id>/warga/<uuid:resident_id>")
-@roles_required(*REGISTERING_ROLES)
-def resident_update(request_id, resident_id):
-    req = _request_or_404(request_id)
-    resident = _resident_or_404(req, resident_id)
-    _require_can_edit(req)
-    form = ResidentForm()
-    if not form.validate():
-        return _form_row(req, form, resident)
-    try:
-        services.update_resident(resident, _row_from_form(form), actor=current_user)
-    except DomainError as error:
-        db.session.rollback()
-        attach_to_form(form, error)
-        return _form_row(req, form, resident)
-    return _display_row(req, resident)
-
-
-@bp.post("/<uuid:request_id>/warga/<uuid:resident_id>/hapus")
-@roles_required(*REGISTERING_ROLES)
-def resident_delete(request_id, resident_id):
-    req = _request_or_404(request_id)
-    resident = _resident_or_404(req, resident_id)
-    _require_can_edit(req)
-    try:
-        services.delete_resident(resident, actor=current_user)
-    except DomainError as error:
-        db.session.rollback()
-        flash(str(error.message), "error")
-    if getattr(request, "htmx", None):
-        return render_template("requests/_needs_oob.html", req=req, needs=services.preparation_needs([req]),
-                               equipment_labels=EQUIPMENT_KINDS, stock_items=STOCK_ITEMS)
-    return redirect(url_for("requests.request_detail", request_id=req.id))
-
-
-@bp.post("/<uuid:request_id>/warga/cek-nik")
-@roles_required(*REGISTERING_ROLES)
-def resident_check_nik(request_id):
-    """As-you-type NIK check of an inline row: errors and warnings next to the field."""
-    _request_or_404(request_id)
-    form = ResidentForm()
-    value = (form.nik.data or "").strip()
-    if not value:
-        return render_template("requests/_nik_feedback.html", errors=[], warnings=[])
-    form.birth_date.validate(form)
-    check = check_nik(value, sex=form.sex.data if form.sex.data in ("L", "P") else None,
-                      birth_date=form.birth_date.data if not form.birth_date.errors else None)
-    return render_template("requests/_nik_feedback.html", errors=[str(p.message) for p in check.errors],
-                           warnings=[str(p.message) for p in check.warnings])
-
-
-@bp.post("/<uuid:request_id>/warga/impor")
-@roles_required(*REGISTERING_ROLES)
-def resident_import(request_id):
-    req = _request_or_404(request_id)
-    form = ImportForm()
-    upload = request.files.get("resident_file")
-    if not services.can_edit(req, current_user):
-        form.resident_file.errors = [_("Daftar warga permohonan berstatus %(s)s tidak dapat diubah.",
-                                       s=req.status_label)]
-        return render_template("requests/detail.html", **_detail_context(req, import_form=form))
-    if upload is None or not upload.filename:
-        form.resident_file.errors = [_("Pilih berkas daftar warga (CSV atau XLSX).")]
-        return render_template("requests/detail.html", **_detail_context(req, import_form=form))
-    try:
-        data = read_limited(upload.stream, MAX_IMPORT_BYTES, field="resident_file")
-        result = services.import_residents(req, data, upload.filename, actor=current_user)
-    except DomainError as error:
-        db.session.rollback()
-        form.resident_file.errors = [_("Ukuran berkas daftar warga maksimal 2 MB.")
-                                     if error.field == "resident_file" else str(error.message)]
-        return render_template("requests/detail.html", **_detail_context(req, import_form=form))
-    if not result.ok:
-        db.session.rollback()
-        form.resident_file.errors = [_("Berkas tidak diimpor: perbaiki semua baris di bawah, lalu unggah lagi. "
-                                       "Tidak ada data yang disimpan.")]
-        return render_template("requests/detail.html", **_detail_context(req, import_form=form, import_result=result))
-    flash(_("%(n)s warga diimpor dari %(f)s.", n=len(result.rows), f=upload.filename), "success")
-    if result.warning_count:
-        flash(_("%(n)s warga punya catatan peringatan; periksa tanda pada daftar.", n=result.warning_count), "warning")
-    return redirect(url_for("requests.request_detail", request_id=req.id) + "#warga")
+    return render_template("requests/berkas.html", req=req, sections=sections, have_templates=have_templates,
+                           visit=_visit(req))
 
 
 # --- status changes ---------------------------------------------------------------------------------
@@ -433,75 +257,8 @@ def request_cancel(request_id):
         else:
             flash(_("Permohonan %(n)s dibatalkan.", n=req.number), "success")
             return redirect(url_for("requests.request_detail", request_id=req.id))
-    return render_template("requests/detail.html", **_detail_context(req, cancel_form=form, open_cancel=True))
-
-
-def _dispose_page(req, form, return_form, status=200):
-    needs = services.preparation_needs([req])
-    return render_template("requests/dispose.html", req=req, form=form, return_form=return_form, needs=needs,
-                           residents=req.residents, division_labels=DIVISION_LABELS,
-                           waiting_since=services.waiting_since(req)), status
-
-
-@bp.route("/<uuid:request_id>/disposisi", methods=["GET", "POST"])
-@roles_required(Role.KEPALA_DINAS)
-def dispose(request_id):
-    req = _request_or_404(request_id)
-    form = DispositionForm()
-    if request.method == "GET":
-        form.lead_division.data = services.suggest_lead_division(req)
-        if req.requested_date:
-            form.due_date.data = req.requested_date
-    if form.validate_on_submit():
-        divisions = [form.lead_division.data] + ([form.support_division.data] if form.support_division.data else [])
-        try:
-            services.dispose_request(req, divisions=divisions, instruction=form.instruction.data,
-                                     due_date=form.due_date.data, actor=current_user)
-        except DomainError as error:
-            db.session.rollback()
-            attach_to_form(form, error)
-        else:
-            flash(_("Permohonan %(n)s didisposisi ke %(d)s.", n=req.number,
-                    d=", ".join(str(DIVISION_LABELS[d]) for d in divisions)), "success")
-            return redirect(url_for("requests.inbox"))
-    return _dispose_page(req, form, ReasonForm(formdata=None))
-
-
-@bp.post("/<uuid:request_id>/kembalikan")
-@roles_required(Role.KEPALA_DINAS)
-def request_return(request_id):
-    req = _request_or_404(request_id)
-    return_form = ReasonForm()
-    if return_form.validate_on_submit():
-        try:
-            services.return_request(req, reason=return_form.reason.data, actor=current_user)
-        except DomainError as error:
-            db.session.rollback()
-            attach_to_form(return_form, error)
-        else:
-            flash(_("Permohonan %(n)s dikembalikan ke desa.", n=req.number), "success")
-            return redirect(url_for("requests.inbox"))
-    return _dispose_page(req, DispositionForm(formdata=None), return_form)
-
-
-# --- the Kepala Dinas's inbox ------------------------------------------------------------------------
-
-@bp.get("/disposisi")
-@roles_required(Role.KEPALA_DINAS)
-def inbox():
-    items = services.inbox_requests()
-    return render_template("requests/inbox.html", items=items, count=len(items),
-                           counts=services.resident_counts([r.id for r in items]),
-                           waiting={r.id: services.waiting_since(r) for r in items})
-
-
-@bp.get("/disposisi/jumlah")
-@roles_required(Role.KEPALA_DINAS)
-def inbox_badge():
-    count = services.inbox_count()
-    if request.args.get("nav"):  # the menu's badge: just the number, the menu polls it
-        return str(count) if count else ""
-    return render_template("requests/_inbox_badge.html", count=count)
+    return render_template("requests/detail.html", **_detail_context(req, cancel_form=form, open_cancel=True)), \
+        UNPROCESSABLE
 
 
 @card_provider(order=10)
@@ -522,3 +279,7 @@ def request_cards(user):
                              str(_l("Didisposisi ke bidang Anda, menunggu jadwal.")), "requests.request_list",
                              count=count, url_args={"status": DIDISPOSISI}))
     return cards
+
+
+# The resident list and the disposition register their routes on this blueprint too.
+from webapp.requests import disposition_views, resident_views  # noqa: E402,F401

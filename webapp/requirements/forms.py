@@ -1,13 +1,13 @@
 """Forms for requirement templates. Values are checked by the services (Indonesian messages)."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from webapp.core.forms import BaseForm
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 
 from webapp.requirements.services import ALT_GROUPS, FACT_LABELS, KIND_LABELS
 from webapp.settings.services import age_setting_choices
 
 
-class TemplateForm(FlaskForm):
+class TemplateForm(BaseForm):
     title = StringField(_l("Judul"))
     legal_basis = TextAreaField(_l("Dasar hukum"), render_kw={"rows": 2})
     notes = TextAreaField(_l("Catatan"), render_kw={"rows": 2})
@@ -31,7 +31,7 @@ def _age_setting_choices():
     return [("", str(_l("— tidak ada —")))] + age_setting_choices()
 
 
-class ItemForm(FlaskForm):
+class ItemForm(BaseForm):
     text = StringField(_l("Syarat"))
     kind = SelectField(_l("Jenis"), choices=_kind_choices, validate_choice=False)
     alt_group = SelectField(_l("Alternatif"), choices=_alt_choices, validate_choice=False)

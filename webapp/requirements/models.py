@@ -18,6 +18,7 @@ ITEM_KINDS = ("document", "presence", "photo", "eligibility")
 
 class RequirementTemplate(UUIDKey, Timestamps, db.Model):
     __tablename__ = "requirement_template"
+    __sync__ = False   # reference data edited at the office; in the checkout package
     __entity_type__ = "requirement_template"
 
     service_code: Mapped[str] = mapped_column(String(20), nullable=False)
@@ -35,6 +36,7 @@ class RequirementTemplate(UUIDKey, Timestamps, db.Model):
 
 class RequirementItem(UUIDKey, db.Model):
     __tablename__ = "requirement_item"
+    __sync__ = False   # reference data edited at the office; in the checkout package
     __entity_type__ = "requirement_item"
 
     template_id: Mapped[uuid.UUID] = mapped_column(

@@ -5,12 +5,11 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from jinja2_fragments.flask import render_block
 
 from webapp.auth.roles import Role
 from webapp.core.authz import roles_required
 from webapp.core.errors import DomainError, attach_to_form
-from webapp.core.web import is_htmx_fragment_request
+from webapp.core.web import UNPROCESSABLE, form_status, is_htmx_fragment_request, render_page
 from webapp.extensions import db
 from webapp.layanan.catalog import service_label
 from webapp.main.dashboard import Card, card_provider, nav_item
@@ -84,7 +83,7 @@ def template_edit(template_id):
         else:
             flash(_("Templat syarat disimpan."), "success")
             return redirect(url_for("requirements.template_edit", template_id=template.id))
-    return render_template("requirements/edit.html", **_context(template, form=form))
+    return render_template("requirements/edit.html", **_context(template, form=form)), form_status()
 
 
 @bp.post("/<uuid:template_id>/butir")
@@ -99,13 +98,9 @@ def item_add(template_id):
         template = _template_or_404(template_id)
         attach_to_form(add_form, error)
     else:
-        if not is_htmx_fragment_request():
-            flash(_("Butir syarat ditambahkan."), "success")
-            return redirect(url_for("requirements.template_edit", template_id=template.id))
-        return render_block("requirements/edit.html", "items", **_context(template)), 200, CHANGED
-    if is_htmx_fragment_request():
-        return render_block("requirements/edit.html", "items", **_context(template, add_form=add_form))
-    return render_template("requirements/edit.html", **_context(template, add_form=add_form))
+        return _items_answer(template, _("Butir syarat ditambahkan."))
+    return render_page("requirements/edit.html", fragment="items", status=UNPROCESSABLE,
+                       **_context(template, add_form=add_form))
 
 
 @bp.get("/butir/<uuid:item_id>/baris")
@@ -128,16 +123,14 @@ def item_edit(item_id):
             item = _item_or_404(item_id)
             attach_to_form(form, error)
         else:
-            if is_htmx_fragment_request():
-                return (render_template("requirements/_item_row.html", item=item, editing=False,
-                                        services=services), 200, CHANGED)
-            flash(_("Butir syarat disimpan."), "success")
-            return redirect(url_for("requirements.template_edit", template_id=item.template_id))
-    if is_htmx_fragment_request():
-        return render_template("requirements/_item_row.html", item=item, editing=True, form=form,
-                               services=services)
-    return render_template("requirements/item_form.html", item=item, form=form,
-                           label=service_label(item.template.service_code, item.template.subtype_code))
+            if not is_htmx_fragment_request():
+                flash(_("Butir syarat disimpan."), "success")
+                return redirect(url_for("requirements.template_edit", template_id=item.template_id))
+            return render_page("requirements/item_form.html", partial="requirements/_item_row.html",
+                               headers=CHANGED, item=item, editing=False, services=services)
+    return render_page("requirements/item_form.html", partial="requirements/_item_row.html", item=item,
+                       status=form_status(), editing=True, form=form, services=services,
+                       label=service_label(item.template.service_code, item.template.subtype_code))
 
 
 @bp.post("/butir/<uuid:item_id>/hapus")
@@ -159,11 +152,12 @@ def item_move(item_id, direction: str):
 
 
 def _items_answer(template: RequirementTemplate, message: str | None):
-    if is_htmx_fragment_request():
-        return render_block("requirements/edit.html", "items", **_context(template)), 200, CHANGED
-    if message:
-        flash(message, "success")
-    return redirect(url_for("requirements.template_edit", template_id=template.id))
+    """After a change to the items: the refreshed list for htmx, or flash + back to the page."""
+    if not is_htmx_fragment_request():
+        if message:
+            flash(message, "success")
+        return redirect(url_for("requirements.template_edit", template_id=template.id))
+    return render_page("requirements/edit.html", fragment="items", headers=CHANGED, **_context(template))
 
 
 @bp.get("/<uuid:template_id>/pratinjau")
@@ -187,6 +181,4 @@ def template_preview(template_id):
                                                  age_years=age, married=married)
     context = _context(template, lines=lines, problems=problems, age=raw_age, age_error=age_error,
                        chosen_facts=chosen, married=married_raw)
-    if is_htmx_fragment_request():
-        return render_block("requirements/edit.html", "preview", **context)
-    return render_template("requirements/edit.html", **context)
+    return render_page("requirements/edit.html", fragment="preview", **context)

@@ -12,6 +12,7 @@ from webapp.extensions import db
 
 class AppSetting(db.Model):
     __tablename__ = "app_setting"
+    __sync__ = False   # office configuration; a node gets the values in the checkout package
     __entity_type__ = "setting"
 
     key: Mapped[str] = mapped_column(String(60), primary_key=True)

@@ -40,6 +40,10 @@ SPECS: dict[str, SettingSpec] = {s.key: s for s in (
                 _l("Lewat dari batas ini pelaporan dicatat sebagai terlambat.")),
     SettingSpec("death_report_days", _l("Batas pelaporan kematian"), 30, 1, 365, _l("hari"),
                 _l("Lewat dari batas ini pelaporan dicatat sebagai terlambat.")),
+    SettingSpec("register_shrink_percent", _l("Impor register: minta konfirmasi bila berkas di bawah"), 90, 50, 100,
+                _l("% baris register saat ini"),
+                _l("Ekspor SIAK yang barisnya kurang dari ini (atau tanpa desa yang ada di register) tidak "
+                   "langsung mengganti register: petugas melihat apa yang akan hilang, lalu memilih.")),
 )}
 
 

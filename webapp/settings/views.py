@@ -9,7 +9,7 @@ from flask_login import current_user
 from webapp.auth.roles import Role
 from webapp.core.authz import roles_required
 from webapp.core.errors import DomainError, NotFound
-from webapp.core.web import is_htmx_fragment_request
+from webapp.core.web import form_status, is_htmx_fragment_request
 from webapp.extensions import db
 from webapp.main.dashboard import nav_item
 from webapp.settings import services
@@ -58,6 +58,6 @@ def setting_edit(key: str):
             flash(_("Pengaturan %(label)s disimpan.", label=setting.spec.label), "success")
             return redirect(url_for("settings.settings_list"))
     if is_htmx_fragment_request():
-        return render_template("settings/_row.html", s=setting, editing=True, typed=typed, error=error)
+        return render_template("settings/_row.html", s=setting, editing=True, typed=typed, error=error), form_status()
     return render_template("settings/list.html", settings=services.list_settings(), editing=key,
-                           typed=typed, error=error)
+                           typed=typed, error=error), form_status()

@@ -36,6 +36,13 @@ def _items(numbers):
         .scalars()]
 
 
+def _short_of(requests, equipment_ids) -> frozenset[str]:
+    """The demo knowingly goes without the kinds its inventory lacks (the form's confirmation)."""
+    from webapp.trips import services
+    needed = services.preparation(requests).equipment_kinds
+    return frozenset(services.missing_kinds(needed, services.equipment_items(equipment_ids)))
+
+
 def _stock_within_balance(needs_stock: dict[str, int]) -> dict[str, int]:
     from webapp.inventory import services as inventory
     balances = inventory.balances()
@@ -88,12 +95,13 @@ def load_trips() -> list[str]:
         try:
             with db.session.begin_nested():   # a skipped part leaves the rest
                 trip = services.schedule_trip(TripPlan(
-                    start_date=start, end_date=start + timedelta(days=1), bus="Bus Ketupat Pecel 01", node_code="BUS-01",
+                    start_date=start, end_date=start + timedelta(days=1), node_code="BUS-01",
                     meeting_point="Halaman kantor Disdukcapil HSS, Kandangan, pukul 06.30 WITA",
                     notes="Jalan ke Haratai: siapkan rantai ban bila hujan.",
                     request_ids=[r.id for r in shared],
                     members=[MemberChoice(users["petugas"].id, "perekaman"), MemberChoice(users["operator"].id, "operator")],
-                    equipment_ids=_items(SHARED_EQUIPMENT), stock=_stock_within_balance(needs.stock)), actor=kabid)
+                    equipment_ids=_items(SHARED_EQUIPMENT), stock=_stock_within_balance(needs.stock),
+                    accepted_missing=_short_of(shared, _items(SHARED_EQUIPMENT))), actor=kabid)
                 other = users["kabid.capil"] if lead == "dafduk" else users["kabid.dafduk"]
                 if services.division_of(other) in services.trip_divisions(trip):
                     services.update_trip(trip, TripPlan(members=[MemberChoice(users["petugas2"].id, "verifikator")]),
@@ -114,12 +122,13 @@ def load_trips() -> list[str]:
         try:
             with db.session.begin_nested():   # a skipped part leaves the rest
                 trip = services.schedule_trip(TripPlan(
-                    start_date=today, end_date=today, bus="Bus Ketupat Pecel 01", node_code="BUS-01",
+                    start_date=today, end_date=today, node_code="BUS-01",
                     meeting_point="Halaman kantor Disdukcapil HSS", request_ids=[req.id],
                     members=[MemberChoice(users["petugas3"].id, "operator"),
                              MemberChoice(users["petugas2"].id, "perekaman")],
                     equipment_ids=_items(DEPARTED_EQUIPMENT),
-                    stock=_stock_within_balance(services.preparation([req]).stock)), actor=kabid)
+                    stock=_stock_within_balance(services.preparation([req]).stock),
+                    accepted_missing=_short_of([req], _items(DEPARTED_EQUIPMENT))), actor=kabid)
                 _backdate_step3(trip, [req], 6)
                 services.record_departure(trip, actor=users["petugas3"], at=utcnow() - timedelta(minutes=50))
                 lines.append(f"Perjalanan {trip.number} berangkat: {req.letter_number}")

@@ -8,11 +8,11 @@ from datetime import date
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import StringField, TextAreaField
+from webapp.core.forms import BaseForm
+from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional, ValidationError
 
-from webapp.layanan.catalog import STOCK_ITEMS
+from webapp.layanan.catalog import EQUIPMENT_KINDS, STOCK_ITEMS
 from webapp.trips.services import MemberChoice, TripPlan
 
 
@@ -35,12 +35,12 @@ def _date_field_check(form, field) -> None:
         raise ValidationError(_("Tanggal tidak dapat dibaca. Gunakan pemilih tanggal (hh-bb-tttt)."))
 
 
-class TripForm(FlaskForm):
+class TripForm(BaseForm):
     start_date = StringField(_l("Tanggal berangkat"), validators=[_date_field_check])
     end_date = StringField(_l("Tanggal selesai"), validators=[_date_field_check])
-    bus = StringField(_l("Bus"), default="Bus Ketupat Pecel 01", validators=[Length(max=80)])
-    node_code = StringField(_l("Kode node bus"), default="BUS-01", validators=[
-        Optional(), Length(max=32, message=_l("Paling banyak 32 karakter."))])
+    # The office's buses (webapp/trips/buses.py); the view sets the choices. An unknown code is
+    # refused by the service with its message next to the field, so no choice validation here.
+    node_code = SelectField(_l("Bus"), default="BUS-01", validate_choice=False)
     meeting_point = StringField(_l("Titik kumpul"), validators=[Optional(), Length(max=200)])
     notes = TextAreaField(_l("Catatan"), validators=[Optional(), Length(max=2000)])
 
@@ -56,8 +56,10 @@ def read_plan(form: TripForm, formdata) -> tuple[TripPlan, dict[str, list[str]]]
     """Plain values from the posted form, and the errors of what could not even be read."""
     errors: dict[str, list[str]] = {}
     plan = TripPlan(start_date=parse_date(form.start_date.data), end_date=parse_date(form.end_date.data),
-                    bus=form.bus.data or "", node_code=form.node_code.data or "BUS-01",
-                    meeting_point=form.meeting_point.data or "", notes=form.notes.data or "")
+                    node_code=form.node_code.data or "", meeting_point=form.meeting_point.data or "",
+                    notes=form.notes.data or "",
+                    accepted_missing=frozenset(kind for raw in formdata.getlist("equipment_ack")
+                                               for kind in raw.split(",") if kind in EQUIPMENT_KINDS))
     for raw in formdata.getlist("requests"):
         key = _uuid(raw)
         if key is None:
@@ -110,5 +112,5 @@ def split_errors(form: TripForm, errors: dict[str, list[str]]) -> dict[str, list
     return rest
 
 
-class CancelForm(FlaskForm):
+class CancelForm(BaseForm):
     reason = TextAreaField(_l("Alasan pembatalan"), validators=[Length(max=1000)])

@@ -47,6 +47,7 @@ DIVISION_OF_ROLE = {Role.KABID_DAFDUK.value: DAFDUK, Role.KABID_CAPIL.value: CAP
 
 class Trip(UUIDKey, Timestamps, NodeStamp, db.Model):
     __tablename__ = "trip"
+    __sync__ = True   # the trip is checked out to the bus, which records its departure and return
     __entity_type__ = "trip"
 
     number: Mapped[str] = mapped_column(String(32), unique=True, nullable=False)
@@ -92,6 +93,7 @@ class TripRequest(UUIDKey, NodeStamp, db.Model):
     (checked in the service; its own status, "didisposisi" → "dijadwalkan", guards it too)."""
 
     __tablename__ = "trip_request"
+    __sync__ = True   # which requests the trip serves: part of the trip
 
     trip_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("trip.id", ondelete="CASCADE"), nullable=False)
     request_id: Mapped[uuid.UUID] = mapped_column(db.Uuid, nullable=False, index=True)
@@ -104,6 +106,7 @@ class TripRequest(UUIDKey, NodeStamp, db.Model):
 
 class TripMember(UUIDKey, NodeStamp, db.Model):
     __tablename__ = "trip_member"
+    __sync__ = True   # the team: part of the trip
     __entity_type__ = "trip_member"
 
     trip_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("trip.id", ondelete="CASCADE"), nullable=False)
@@ -129,6 +132,7 @@ class TripMember(UUIDKey, NodeStamp, db.Model):
 
 class TripEquipment(UUIDKey, NodeStamp, db.Model):
     __tablename__ = "trip_equipment"
+    __sync__ = True   # the equipment carried: part of the trip
 
     trip_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("trip.id", ondelete="CASCADE"), nullable=False)
     equipment_id: Mapped[uuid.UUID] = mapped_column(db.Uuid, nullable=False, index=True)

@@ -1,84 +1,37 @@
-"""Trips: scheduling (SOP step 3), double booking, editing, cancelling and the departure.
+"""Trips: who may do what, scheduling (SOP step 3), editing, cancelling and the departure.
 
 Plain arguments in, results or DomainError out. Every write of one action happens in one
-transaction: on any DomainError the session is rolled back, so nothing is half-saved."""
+transaction (the request's unit of work): on a DomainError the view's response rolls it back,
+so nothing is half-saved. The booking checks live in `booking`, the reading side (lists,
+timeline, letter helpers) in `queries`; both are re-exported here so `services.X` keeps working."""
 from __future__ import annotations
 
-import uuid
-from collections import defaultdict
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
 
-from webapp.auth.models import User
 from webapp.auth.roles import Role
-from webapp.core.changes import change_status, history_of, record_change
+from webapp.core.changes import change_status, record_change
 from webapp.core.counters import human_number
 from webapp.core.db import utcnow
 from webapp.core.errors import DomainError, PermissionDenied
-from webapp.core.timefmt import to_wita, wita_today
+from webapp.core.timefmt import to_wita
 from webapp.extensions import db
 from webapp.inventory import services as inventory
 from webapp.inventory.models import EquipmentItem
-from webapp.layanan.catalog import EQUIPMENT_KINDS, STOCK_ITEMS
+from webapp.layanan.catalog import STOCK_ITEMS
 from webapp.requests import models as rq
-from webapp.requests.timeline import REQUEST_SOP_STEPS, SopStep, StepResult, step_durations
-from webapp.trips.booking import date_range_label, ranges_overlap
-from webapp.trips.models import (CANCELLED, DEPARTED, DIVISION_LABELS, SCHEDULED, TASKS, TRIP_WORKFLOW, Trip,
-                                 TripEquipment, TripMember, TripRequest)
-
-TEAM_ROLES = (Role.PETUGAS.value, Role.OPERATOR.value)
-MAX_TRIP_DAYS = 14
-STEP_3 = REQUEST_SOP_STEPS[-1]
-STEP_4 = SopStep(4, _l("Tiba di lokasi (tim lapangan)"), DEPARTED, "tiba", timedelta(hours=2))
-
-
-# ---------------------------------------------------------------- input and errors
-
-@dataclass(frozen=True)
-class MemberChoice:
-    user_id: uuid.UUID
-    task: str
-
-
-@dataclass
-class TripPlan:
-    """What the schedule/edit form carries, as plain values."""
-
-    start_date: date | None = None
-    end_date: date | None = None
-    bus: str = ""
-    node_code: str = "BUS-01"
-    meeting_point: str = ""
-    notes: str = ""
-    request_ids: list[uuid.UUID] = field(default_factory=list)
-    members: list[MemberChoice] = field(default_factory=list)
-    equipment_ids: list[uuid.UUID] = field(default_factory=list)
-    stock: dict[str, int] = field(default_factory=dict)
-
-
-class TripPlanError(DomainError):
-    """Several problems at once, each for its own field ("start_date", "requests",
-    "member:<user id>", "equipment:<item id>", "stock_<CODE>", …)."""
-
-    def __init__(self, errors: dict[str, list[str]]):
-        first_field, messages = next(iter(errors.items()))
-        super().__init__(messages[0], field=first_field)
-        self.errors = errors
-
-
-class _Problems:
-    def __init__(self) -> None:
-        self.errors: dict[str, list[str]] = {}
-
-    def add(self, field_name: str, message) -> None:
-        self.errors.setdefault(field_name, []).append(str(message))
-
-    def raise_if_any(self) -> None:
-        if self.errors:
-            raise TripPlanError(self.errors)
+from webapp.trips.booking import (MAX_TRIP_DAYS, TEAM_ROLES, MemberChoice, TripPlan, TripPlanError,  # noqa: F401
+                                  _check_bus, _check_dates, _check_equipment, _check_kit, _check_members,
+                                  _check_stock, _Problems, bus_conflict, date_range_label, equipment_conflicts,
+                                  kinds_label, member_conflicts, missing_kinds)
+from webapp.trips.buses import Bus
+from webapp.trips.models import CANCELLED, DEPARTED, SCHEDULED, TRIP_WORKFLOW, Trip, TripEquipment, TripMember, TripRequest
+from webapp.trips.queries import (STEP_3, STEP_4, RequestTimeline, TripFilters, TripTimeline,  # noqa: F401
+                                  _village, active_trip_of_request, desa_name, division_label, equipment_by_kind,
+                                  equipment_items, equipment_of, get_trip, head_of_office, letter_date, list_trips,
+                                  places_label, preparation, requests_by_kecamatan, requests_of, residents_of,
+                                  schedulable_requests, stock_on_trip, team_candidates, trip_timeline)
 
 
 # ---------------------------------------------------------------- who may do what
@@ -125,223 +78,7 @@ def can_depart(trip: Trip, user) -> bool:
     return division_of(user) in trip_divisions(trip) or is_member(trip, user)
 
 
-# ---------------------------------------------------------------- reading
-
-def get_trip(trip_id) -> Trip | None:
-    try:
-        key = trip_id if isinstance(trip_id, uuid.UUID) else uuid.UUID(str(trip_id))
-    except ValueError:
-        return None
-    return db.session.get(Trip, key)
-
-
-def requests_of(trip: Trip) -> list[rq.VillageRequest]:
-    ids = [tr.request_id for tr in trip.requests]
-    if not ids:
-        return []
-    found = {r.id: r for r in db.session.execute(
-        select(rq.VillageRequest).where(rq.VillageRequest.id.in_(ids))).scalars()}
-    return [found[i] for i in ids if i in found]
-
-
-def equipment_of(trip: Trip) -> list[EquipmentItem]:
-    ids = [te.equipment_id for te in trip.equipment]
-    if not ids:
-        return []
-    return list(db.session.execute(select(EquipmentItem).where(EquipmentItem.id.in_(ids))
-                                   .order_by(EquipmentItem.kind, EquipmentItem.inventory_number)).scalars())
-
-
-def equipment_items(ids) -> list[EquipmentItem]:
-    ids = list(ids)
-    if not ids:
-        return []
-    return list(db.session.execute(select(EquipmentItem).where(EquipmentItem.id.in_(ids))).scalars())
-
-
-def schedulable_requests(division: str | None) -> list[rq.VillageRequest]:
-    """Disposed requests the division leads, waiting for a trip."""
-    if division is None:
-        return []
-    stmt = (select(rq.VillageRequest)
-            .where(rq.VillageRequest.status == rq.DIDISPOSISI, rq.VillageRequest.lead_division == division)
-            .order_by(rq.VillageRequest.desa_code, rq.VillageRequest.requested_date))
-    return list(db.session.execute(stmt).scalars())
-
-
-def requests_by_kecamatan(requests: list[rq.VillageRequest]) -> list[tuple[str, list[rq.VillageRequest]]]:
-    """Neighbouring villages together: [(kecamatan label, [requests…]), …]."""
-    from webapp.wilayah.services import get_region
-    groups: dict[str, list] = defaultdict(list)
-    for req in requests:
-        groups[req.kecamatan_code].append(req)
-    result = []
-    for code in sorted(groups):
-        region = get_region(code)
-        result.append((region.label if region else code, groups[code]))
-    return result
-
-
-def team_candidates() -> list[User]:
-    return list(db.session.execute(
-        select(User).where(User.role.in_(TEAM_ROLES), User.active.is_(True)).order_by(User.full_name)).scalars())
-
-
-def equipment_by_kind(items: list[EquipmentItem] | None = None) -> list[tuple[str, str, list[EquipmentItem]]]:
-    """[(kind, label, [in-service items…]), …] in the catalogue's order."""
-    if items is None:
-        items = list(db.session.execute(
-            select(EquipmentItem).where(EquipmentItem.in_service.is_(True))
-            .order_by(EquipmentItem.kind, EquipmentItem.inventory_number)).scalars())
-    groups: dict[str, list] = defaultdict(list)
-    for item in items:
-        groups[item.kind].append(item)
-    order = list(EQUIPMENT_KINDS) + sorted(k for k in groups if k not in EQUIPMENT_KINDS)
-    return [(k, str(EQUIPMENT_KINDS.get(k, k)), groups[k]) for k in order if groups.get(k)]
-
-
-def preparation(requests: list[rq.VillageRequest]):
-    from webapp.requests.services import preparation_needs
-    return preparation_needs(requests)
-
-
-def stock_on_trip(trip: Trip) -> dict[str, int]:
-    """Net quantity issued and not returned per stock code (what the bus carries)."""
-    result = {}
-    for code, row in inventory.trip_stock(trip.id).items():
-        net = row.issued - row.returned
-        if net:
-            result[code] = net
-    return result
-
-
-# ---------------------------------------------------------------- double booking
-
-def member_conflicts(user_ids, start: date, end: date, exclude_trip_id=None) -> dict[uuid.UUID, Trip]:
-    """{user id: the other non-cancelled trip that overlaps [start, end]}."""
-    ids = list(user_ids)
-    if not ids:
-        return {}
-    stmt = (select(TripMember.user_id, Trip).join(Trip, TripMember.trip_id == Trip.id)
-            .where(TripMember.user_id.in_(ids), Trip.status != CANCELLED,
-                   Trip.start_date <= end, Trip.end_date >= start)
-            .order_by(Trip.start_date))
-    if exclude_trip_id is not None:
-        stmt = stmt.where(Trip.id != exclude_trip_id)
-    found: dict[uuid.UUID, Trip] = {}
-    for user_id, trip in db.session.execute(stmt):
-        if ranges_overlap(start, end, trip.start_date, trip.end_date):
-            found.setdefault(user_id, trip)
-    return found
-
-
-def equipment_conflicts(equipment_ids, start: date, end: date, exclude_trip_id=None) -> dict[uuid.UUID, Trip]:
-    ids = list(equipment_ids)
-    if not ids:
-        return {}
-    stmt = (select(TripEquipment.equipment_id, Trip).join(Trip, TripEquipment.trip_id == Trip.id)
-            .where(TripEquipment.equipment_id.in_(ids), Trip.status != CANCELLED,
-                   Trip.start_date <= end, Trip.end_date >= start)
-            .order_by(Trip.start_date))
-    if exclude_trip_id is not None:
-        stmt = stmt.where(Trip.id != exclude_trip_id)
-    found: dict[uuid.UUID, Trip] = {}
-    for equipment_id, trip in db.session.execute(stmt):
-        if ranges_overlap(start, end, trip.start_date, trip.end_date):
-            found.setdefault(equipment_id, trip)
-    return found
-
-
-def _trip_ref(trip: Trip) -> str:
-    return f"{trip.number} ({date_range_label(trip.start_date, trip.end_date)})"
-
-
-# ---------------------------------------------------------------- validation
-
-def _check_dates(plan: TripPlan, problems: _Problems, *, new: bool) -> bool:
-    ok = True
-    if plan.start_date is None:
-        problems.add("start_date", _l("Isi tanggal berangkat."))
-        ok = False
-    if plan.end_date is None:
-        problems.add("end_date", _l("Isi tanggal selesai."))
-        ok = False
-    if not ok:
-        return False
-    if plan.end_date < plan.start_date:
-        problems.add("end_date", _l("Tanggal selesai tidak boleh sebelum tanggal berangkat."))
-        return False
-    if (plan.end_date - plan.start_date).days + 1 > MAX_TRIP_DAYS:
-        problems.add("end_date", _l("Satu perjalanan paling lama %(n)d hari.", n=MAX_TRIP_DAYS))
-        return False
-    if new and plan.start_date < wita_today():
-        problems.add("start_date", _l("Tanggal berangkat tidak boleh sebelum hari ini."))
-        return False
-    return True
-
-
-def _check_members(plan: TripPlan, problems: _Problems, *, dates_ok: bool, exclude_trip_id=None,
-                   keep: list[TripMember] = (), recheck_kept: bool = False) -> dict[uuid.UUID, User]:
-    users: dict[uuid.UUID, User] = {}
-    seen: set[uuid.UUID] = set()
-    for choice in plan.members:
-        key = f"member:{choice.user_id}"
-        if choice.user_id in seen or any(m.user_id == choice.user_id for m in keep):
-            problems.add(key, _l("Petugas ini sudah ada di tim."))
-            continue
-        seen.add(choice.user_id)
-        user = db.session.get(User, choice.user_id)
-        if user is None or not user.active or user.role not in TEAM_ROLES:
-            problems.add(key, _l("Pilih petugas lapangan atau operator yang aktif."))
-            continue
-        if choice.task not in TASKS:
-            problems.add(key, _l("Pilih tugas %(name)s.", name=user.full_name))
-            continue
-        users[user.id] = user
-    if dates_ok and users:
-        for user_id, other in member_conflicts(users, plan.start_date, plan.end_date, exclude_trip_id).items():
-            problems.add(f"member:{user_id}", _l("%(name)s sudah bertugas pada perjalanan %(trip)s.",
-                                                 name=users[user_id].full_name, trip=_trip_ref(other)))
-    if dates_ok and keep and recheck_kept:  # the other division's officers, when the dates move
-        kept = {m.user_id: m for m in keep}
-        for user_id, other in member_conflicts(kept, plan.start_date, plan.end_date, exclude_trip_id).items():
-            problems.add("members", _l("%(name)s sudah bertugas pada perjalanan %(trip)s.",
-                                       name=kept[user_id].user.full_name, trip=_trip_ref(other)))
-    return users
-
-
-def _check_equipment(plan: TripPlan, problems: _Problems, *, dates_ok: bool,
-                     exclude_trip_id=None) -> dict[uuid.UUID, EquipmentItem]:
-    items: dict[uuid.UUID, EquipmentItem] = {}
-    for item_id in dict.fromkeys(plan.equipment_ids):
-        item = db.session.get(EquipmentItem, item_id)
-        key = f"equipment:{item_id}"
-        if item is None:
-            problems.add("equipment", _l("Peralatan yang dipilih tidak ditemukan."))
-            continue
-        if not item.in_service:
-            problems.add(key, _l("%(name)s (%(no)s) sedang tidak dapat dipakai (tidak dalam layanan).",
-                                 name=item.name, no=item.inventory_number))
-            continue
-        items[item.id] = item
-    if dates_ok and items:
-        for item_id, other in equipment_conflicts(items, plan.start_date, plan.end_date, exclude_trip_id).items():
-            item = items[item_id]
-            problems.add(f"equipment:{item_id}", _l("%(name)s (%(no)s) sudah dipakai pada perjalanan %(trip)s.",
-                                                    name=item.name, no=item.inventory_number,
-                                                    trip=_trip_ref(other)))
-    return items
-
-
-def _check_stock(plan: TripPlan, problems: _Problems) -> None:
-    for code, qty in plan.stock.items():
-        if code not in STOCK_ITEMS:
-            problems.add("stock", _l("Jenis blangko tidak dikenal."))
-        elif qty is None or qty < 0:
-            problems.add(f"stock_{code}", _l("Isi jumlah 0 atau lebih."))
-        elif qty > 100000:
-            problems.add(f"stock_{code}", _l("Jumlah terlalu besar."))
-
+# ---------------------------------------------------------------- stock
 
 def _issue(code: str, quantity: int, trip: Trip, actor) -> None:
     try:
@@ -374,9 +111,7 @@ def _schedule(plan: TripPlan, actor) -> Trip:
         raise PermissionDenied(_l("Hanya Kabid Dafduk atau Kabid Pencapil yang menjadwalkan perjalanan."))
     problems = _Problems()
     dates_ok = _check_dates(plan, problems, new=True)
-    plan.bus = (plan.bus or "").strip()
-    if not plan.bus:
-        problems.add("bus", _l("Isi nama bus."))
+    bus = _check_bus(plan, problems, dates_ok=dates_ok)
 
     requests: list[rq.VillageRequest] = []
     if not plan.request_ids:
@@ -402,20 +137,24 @@ def _schedule(plan: TripPlan, actor) -> Trip:
         problems.add("members", _l("Tambahkan sedikitnya satu petugas."))
     users = _check_members(plan, problems, dates_ok=dates_ok)
     items = _check_equipment(plan, problems, dates_ok=dates_ok)
+    if requests:
+        _check_kit(plan, problems, preparation(requests).equipment_kinds, items.values())
     _check_stock(plan, problems)
     problems.raise_if_any()
 
     trip = Trip(number=human_number("TRP", "trip"), start_date=plan.start_date, end_date=plan.end_date,
-                bus=plan.bus[:80], node_code=(plan.node_code or "BUS-01").strip()[:32] or "BUS-01",
+                bus=bus.name, node_code=bus.code,
                 lead_division=division, meeting_point=(plan.meeting_point or "").strip()[:200] or None,
                 notes=(plan.notes or "").strip() or None, created_by_id=actor.id)
     db.session.add(trip)
     change_status(trip, SCHEDULED, actor=actor, workflow=TRIP_WORKFLOW,
                   note=", ".join(r.number for r in requests))
     record_change(trip, "create", actor=actor,
-                  summary=f"{trip.number} {date_range_label(trip.start_date, trip.end_date)} {trip.bus}")
+                  summary=f"{trip.number} {date_range_label(trip.start_date, trip.end_date, locale='id')} {trip.bus}")
     for position, req in enumerate(requests):
-        trip.requests.append(TripRequest(request_id=req.id, position=position))
+        link = TripRequest(request_id=req.id, position=position)
+        trip.requests.append(link)
+        record_change(link, "create", actor=actor, audit=False)   # the trip's audit entry names the requests
         change_status(req, rq.DIJADWALKAN, actor=actor, workflow=rq.REQUEST_WORKFLOW,
                       note=f"Perjalanan {trip.number}")
     _add_members(trip, [c for c in plan.members if c.user_id in users], users, division, actor)
@@ -426,17 +165,6 @@ def _schedule(plan: TripPlan, actor) -> Trip:
         if qty:
             _issue(code, qty, trip, actor)
     return trip
-
-
-def _village(code: str) -> str:
-    from webapp.wilayah.services import village_label
-    return village_label(code)
-
-
-def active_trip_of_request(request_id) -> Trip | None:
-    return db.session.execute(
-        select(Trip).join(TripRequest, TripRequest.trip_id == Trip.id)
-        .where(TripRequest.request_id == request_id, Trip.status != CANCELLED)).scalars().first()
 
 
 def _add_members(trip: Trip, choices: list[MemberChoice], users: dict, division: str, actor) -> None:
@@ -475,10 +203,8 @@ def _update(trip: Trip, plan: TripPlan, actor) -> None:
         plan.start_date, plan.end_date = trip.start_date, trip.end_date
     problems = _Problems()
     dates_ok = _check_dates(plan, problems, new=False)
-    if lead:
-        plan.bus = (plan.bus or "").strip()
-        if not plan.bus:
-            problems.add("bus", _l("Isi nama bus."))
+    bus = (_check_bus(plan, problems, dates_ok=dates_ok, exclude_trip_id=trip.id,
+                      current=Bus(trip.node_code, trip.bus)) if lead else None)
     others = [m for m in trip.members if m.division != division]
     users = _check_members(plan, problems, dates_ok=dates_ok, exclude_trip_id=trip.id,
                            keep=others, recheck_kept=lead)
@@ -486,6 +212,7 @@ def _update(trip: Trip, plan: TripPlan, actor) -> None:
         problems.add("members", _l("Tambahkan sedikitnya satu petugas."))
     items = _check_equipment(plan, problems, dates_ok=dates_ok, exclude_trip_id=trip.id) if lead else {}
     if lead:
+        _check_kit(plan, problems, preparation(requests_of(trip)).equipment_kinds, items.values())
         _check_stock(plan, problems)
     problems.raise_if_any()
 
@@ -495,8 +222,9 @@ def _update(trip: Trip, plan: TripPlan, actor) -> None:
             if getattr(trip, attr) != getattr(plan, attr):
                 changes.append(attr)
                 setattr(trip, attr, getattr(plan, attr))
-        trip.bus = plan.bus[:80]
-        trip.node_code = (plan.node_code or trip.node_code).strip()[:32] or trip.node_code
+        if bus is not None and (bus.code, bus.name) != (trip.node_code, trip.bus):
+            changes.append("bus")
+            trip.bus, trip.node_code = bus.name, bus.code
         trip.meeting_point = (plan.meeting_point or "").strip()[:200] or None
         trip.notes = (plan.notes or "").strip() or None
 
@@ -575,110 +303,3 @@ def record_departure(trip: Trip, *, actor, at: datetime | None = None) -> Trip:
                       note=f"Perjalanan {trip.number} berangkat")
     db.session.flush()
     return trip
-
-
-# ---------------------------------------------------------------- timeline and lists
-
-@dataclass
-class RequestTimeline:
-    request: rq.VillageRequest
-    step3: StepResult
-
-
-@dataclass
-class TripTimeline:
-    requests: list[RequestTimeline]
-    scheduled_at: datetime | None
-    departed_at: datetime | None
-    step4: StepResult
-
-
-def trip_timeline(trip: Trip) -> TripTimeline:
-    per_request = [RequestTimeline(req, step_durations(history_of(req), [STEP_3])[0]) for req in requests_of(trip)]
-    rows = history_of(trip)
-    scheduled = next((r.at for r in rows if r.to_status == SCHEDULED), None)
-    departed = next((r.at for r in rows if r.to_status == DEPARTED), None)
-    return TripTimeline(per_request, scheduled, departed, step_durations(rows, [STEP_4])[0])
-
-
-@dataclass
-class TripFilters:
-    when: str = "akan"          # akan | lalu | semua
-    status: str = ""
-    q: str = ""
-
-    @classmethod
-    def from_args(cls, args) -> "TripFilters":
-        when = args.get("when", "akan")
-        status = args.get("status", "")
-        return cls(when=when if when in ("akan", "lalu", "semua") else "akan",
-                   status=status if status in TRIP_WORKFLOW.labels else "",
-                   q=(args.get("q") or "").strip()[:60])
-
-
-def list_trips(filters: TripFilters, *, viewer, today: date | None = None) -> list[tuple[date, list[Trip]]]:
-    """Trips grouped by start date: upcoming ascending, past descending."""
-    today = today or wita_today()
-    stmt = select(Trip)
-    if viewer.role in TEAM_ROLES:
-        stmt = stmt.join(TripMember, TripMember.trip_id == Trip.id).where(TripMember.user_id == viewer.id)
-    if filters.when == "akan":
-        stmt = stmt.where(Trip.end_date >= today).order_by(Trip.start_date, Trip.number)
-    elif filters.when == "lalu":
-        stmt = stmt.where(Trip.end_date < today).order_by(Trip.start_date.desc(), Trip.number)
-    else:
-        stmt = stmt.order_by(Trip.start_date.desc(), Trip.number)
-    if filters.status:
-        stmt = stmt.where(Trip.status == filters.status)
-    trips = list(db.session.execute(stmt).scalars().unique())
-    if filters.q:
-        needle = filters.q.lower()
-        trips = [t for t in trips if needle in t.number.lower() or needle in t.bus.lower()
-                 or any(needle in _village(r.desa_code).lower() for r in requests_of(t))]
-    groups: dict[date, list[Trip]] = {}
-    for trip in trips:
-        groups.setdefault(trip.start_date, []).append(trip)
-    return list(groups.items())
-
-
-def residents_of(trip: Trip) -> list:
-    return [res for req in requests_of(trip) for res in req.residents]
-
-
-def division_label(code: str | None) -> str:
-    return str(DIVISION_LABELS.get(code, code or "—"))
-
-
-def places_label(requests: list) -> str:
-    """"Desa Haratai dan Desa Loksado Kecamatan Loksado" for the surat tugas."""
-    from webapp.wilayah.services import get_region
-    by_kec: dict[str, list[str]] = defaultdict(list)
-    for req in requests:
-        region = get_region(req.desa_code)
-        name = region.label if region else req.desa_code
-        if name not in by_kec[req.kecamatan_code]:
-            by_kec[req.kecamatan_code].append(name)
-    parts = []
-    for kec_code, names in by_kec.items():
-        kec = get_region(kec_code)
-        joined = names[0] if len(names) == 1 else ", ".join(names[:-1]) + f" {_l('dan')} " + names[-1]
-        parts.append(f"{joined} Kecamatan {kec.name if kec else kec_code}")
-    return "; ".join(parts)
-
-
-def desa_name(code: str) -> str:
-    """"Loksado" (the signatory's title already says "Kepala Desa")."""
-    from webapp.wilayah.services import get_region
-    region = get_region(code)
-    return region.name if region else code
-
-
-def head_of_office() -> User | None:
-    return db.session.execute(select(User).where(User.role == Role.KEPALA_DINAS.value, User.active.is_(True))
-                              .order_by(User.created_at)).scalars().first()
-
-
-def letter_date(trip: Trip) -> date:
-    """The surat tugas is dated the day the trip was scheduled (WITA)."""
-    from webapp.core.timefmt import to_wita
-    return to_wita(trip.created_at).date() if trip.created_at else wita_today()

@@ -10,11 +10,12 @@ from webapp.auth.roles import Role
 from webapp.core.authz import require_record, roles_required
 from webapp.extensions import db
 from webapp.core.errors import DomainError, attach_to_form
-from webapp.core.web import render_page
+from webapp.core.web import UNPROCESSABLE, form_status, render_page
 from webapp.layanan.catalog import EQUIPMENT_KINDS, STOCK_ITEMS, service_label
 from webapp.quality import precheck
 from webapp.main.dashboard import Card, card_provider, nav_item
 from webapp.trips import services
+from webapp.trips.buses import Bus, bus_choices
 from webapp.trips.forms import CancelForm, TripForm, read_plan, split_errors
 from webapp.trips.models import TASKS, TRIP_WORKFLOW, Trip
 from webapp.trips.services import TripPlan, TripPlanError
@@ -54,16 +55,29 @@ def _form_context(form: TripForm, plan: TripPlan, errors: dict, *, trip: Trip | 
     in_service = [i for _k, _l2, group in services.equipment_by_kind() for i in group]
     extra = services.equipment_items(selected_equipment | {e.equipment_id for e in (trip.equipment if trip else [])})
     items = in_service + [i for i in extra if i not in in_service]
+    form.node_code.choices = bus_choices(Bus(trip.node_code, trip.bus) if trip else None)
     return dict(
         form=form, plan=plan, errors=errors, trip=trip, requests=requests,
         request_groups=services.requests_by_kecamatan(requests), needs=needs,
         candidates=services.team_candidates(), tasks=TASKS, stock_items=STOCK_ITEMS,
         equipment_groups=services.equipment_by_kind(items), selected_equipment=selected_equipment,
-        needed_kinds=set(needs.equipment_kinds) if needs else set(), kind_labels=EQUIPMENT_KINDS,
+        needed_kinds=set(needs.equipment_kinds) if needs else set(),
         balances=_balances(), division=services.division_of(current_user),
+        **_kit_context(needs, plan, errors),
         lead=trip is None or services.is_lead(trip, current_user),
         other_members=[m for m in trip.members if m.division != services.division_of(current_user)] if trip else [],
     )
+
+
+def _kit_context(needs, plan: TripPlan, errors: dict) -> dict:
+    """What the residents need and which of those kinds no chosen item covers (the live check
+    next to the equipment list, and its confirmation box)."""
+    needed = list(needs.equipment_kinds) if needs else []
+    chosen = [i for i in services.equipment_items(plan.equipment_ids) if i.in_service]   # as the service counts
+    missing = services.missing_kinds(needed, chosen)
+    return dict(needed_list=needed, missing_kinds=missing, missing_label=services.kinds_label(missing),
+                missing_accepted=bool(missing) and set(missing) <= set(plan.accepted_missing),
+                kit_errors=errors.get("equipment_ack", []), kind_labels=EQUIPMENT_KINDS)
 
 
 def _balances() -> dict[str, int]:
@@ -112,7 +126,7 @@ def trip_new():
             form.meeting_point.data = chosen[0].location
         plan.members = []
     return render_template("trips/form.html", **_form_context(form, plan, errors, trip=None, requests=available,
-                                                             needs=needs))
+                                                             needs=needs)), form_status()
 
 
 @bp.get("/baru/kebutuhan")
@@ -128,6 +142,25 @@ def trip_needs():
     plan.stock = dict(needs.stock)
     return render_page("trips/form.html", fragment="prep",
                        **_form_context(form, plan, {}, trip=None, requests=available, needs=needs))
+
+
+@bp.get("/baru/peralatan")
+@roles_required(*KABID)
+def trip_kit_new():
+    """htmx: the missing-equipment check of a new trip, recomputed as the selection changes."""
+    plan, _errors = read_plan(TripForm(formdata=None), request.args)
+    chosen = _selected_requests(plan.request_ids, services.schedulable_requests(services.division_of(current_user)))
+    return render_template("trips/_kit_check.html", **_kit_context(services.preparation(chosen), plan, {}))
+
+
+@bp.get("/<uuid:trip_id>/peralatan")
+@roles_required(*KABID)
+def trip_kit(trip_id):
+    """htmx: the same check on the edit form (the trip's own requests)."""
+    trip = _trip_or_404(trip_id)
+    plan, _errors = read_plan(TripForm(formdata=None), request.args)
+    return render_template("trips/_kit_check.html",
+                           **_kit_context(services.preparation(services.requests_of(trip)), plan, {}))
 
 
 @bp.get("/baris-petugas")
@@ -176,7 +209,7 @@ def trip_edit(trip_id):
                         equipment_ids=[e.equipment_id for e in trip.equipment],
                         stock={code: services.stock_on_trip(trip).get(code, 0) for code in STOCK_ITEMS})
     return render_template("trips/form.html", **_form_context(form, plan, errors, trip=trip, requests=requests_,
-                                                             needs=needs))
+                                                             needs=needs)), form_status()
 
 
 class _Defaults:
@@ -249,7 +282,7 @@ def trip_cancel(trip_id):
             flash(_("Perjalanan %(n)s dibatalkan; blangko dikembalikan ke gudang dan permohonan kembali "
                     "menunggu penjadwalan.", n=trip.number), "success")
             return redirect(url_for("trips.trip_detail", trip_id=trip_id))
-    return render_template("trips/detail.html", **_detail_context(trip, form)), 422
+    return render_template("trips/detail.html", **_detail_context(trip, form)), UNPROCESSABLE
 
 
 @bp.get("/<uuid:trip_id>/surat-tugas")

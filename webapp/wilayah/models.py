@@ -11,6 +11,7 @@ class Region(db.Model):
     Reference data, read-only for the app; keyed by the dotted code (names repeat)."""
 
     __tablename__ = "region"
+    __sync__ = False   # Kemendagri reference codes, read-only for the app
 
     code: Mapped[str] = mapped_column(String(13), primary_key=True)    # "63.06.10.2001"
     name: Mapped[str] = mapped_column(String(120), nullable=False)

@@ -1,10 +1,15 @@
 """Kemendagri region codes (kode wilayah) shipped with the package.
 
-Two read-only CSV files live in ``webapp/wilayah/data`` (MIT notice in ``LICENSE-wilayah``):
+Read-only CSV files live in ``webapp/wilayah/data`` (MIT notices in ``LICENSE-wilayah``):
 
 - ``wilayah_nasional.csv``: every province, kabupaten/kota and kecamatan in Indonesia, today's
   codes (``berlaku = ya``) plus codes that existed in the 2016–2023 editions only
   (``berlaku = tidak (terakhir YEAR)``). NIK and No. KK prefixes are checked against it.
+- ``wilayah_lama_kaltara.csv``: the codes Kalimantan Utara's regencies and kecamatan carried
+  under Kalimantan Timur until 2011 (64.04 Bulungan, 64.05 Nunukan, 64.06 Malinau, 64.10 Tana
+  Tidung, 64.73 Tarakan), same columns; ``wilayah_lama_kaltara_map.csv`` maps each to today's
+  code (``kode_lama,kode_baru,nama``). People registered there before 2012 keep such a NIK.
+  :func:`national_regions` includes them as historical codes with a ``successor``.
 - ``wilayah_6306.csv``: Kabupaten Hulu Sungai Selatan down to desa/kelurahan.
 
 Codes are dotted in the files and in :class:`Region` (``63.06.10.2001``); NIK digits carry them
@@ -23,6 +28,8 @@ from types import MappingProxyType
 
 NATIONAL_FILE = "wilayah_nasional.csv"
 REGENCY_FILE = "wilayah_6306.csv"
+KALTARA_OLD_FILE = "wilayah_lama_kaltara.csv"
+KALTARA_OLD_MAP_FILE = "wilayah_lama_kaltara_map.csv"
 
 # Lengths of the dotted segments: province, regency, kecamatan, desa/kelurahan.
 _SEGMENT_LENGTHS = (2, 2, 2, 4)
@@ -38,7 +45,9 @@ class Region:
     ``level`` is the file's ``tingkat``: provinsi | kabupaten_kota | kecamatan in the national
     file; provinsi | kabupaten | kecamatan | desa | kelurahan in the regency file.
     ``current`` is False for a code that no longer exists; ``last_year`` is then the last
-    edition (2016–2023) that still had it.
+    edition that still had it (2016–2023; 2011 for Kalimantan Utara's old Kaltim codes).
+    ``successor`` is today's dotted code of a renumbered region (``64.04`` → ``65.01``), when
+    the reference knows it.
     """
 
     code: str  # dotted, e.g. "63.06.10"
@@ -46,6 +55,7 @@ class Region:
     level: str
     current: bool
     last_year: int | None
+    successor: str | None = None
 
     @property
     def key(self) -> str:
@@ -77,18 +87,56 @@ def dot(code: str) -> str:
 
 @lru_cache(maxsize=1)
 def national_regions() -> Mapping[str, Region]:
-    """All national codes keyed by the undotted code (``"6306"``, ``"630610"``).
+    """All national codes keyed by the undotted code (``"6306"``, ``"630610"``): the national
+    file, then Kalimantan Utara's old Kaltim codes (historical, with their successor).
 
     Read-only (a mapping proxy over the cached dict) so no caller can spoil the cache. Should a
     code ever appear both as current and historical, the current row wins.
     """
     regions: dict[str, Region] = {}
     for row in _read_rows(NATIONAL_FILE):
-        region = Region(row["kode"], row["nama"], row["tingkat"], *_parse_berlaku(row["berlaku"]))
-        previous = regions.get(region.key)
-        if previous is None or not previous.current:
-            regions[region.key] = region
+        _keep(regions, Region(row["kode"], row["nama"], row["tingkat"], *_parse_berlaku(row["berlaku"])))
+    for region in _kaltara_old_regions(regions):
+        _keep(regions, region)
     return MappingProxyType(regions)
+
+
+def successor_of(code: str | None) -> Region | None:
+    """Today's region for a renumbered code (``"64.04"`` or ``"6404"`` → 65.01 Kabupaten
+    Bulungan); ``None`` for a current code, an unknown one, or an old code without a known
+    successor."""
+    region = find_region(code)
+    if region is None or region.successor is None:
+        return None
+    return national_regions().get(undot(region.successor))
+
+
+def _keep(regions: dict[str, Region], region: Region) -> None:
+    previous = regions.get(region.key)
+    if previous is None or not previous.current:
+        regions[region.key] = region
+
+
+def _kaltara_old_regions(national: Mapping[str, Region]) -> list[Region]:
+    """The old Kaltim codes of Kalimantan Utara with their successors, checked against today's
+    list: a successor that is not a current code is a broken data file, not a lookup miss."""
+    successors = {row["kode_lama"]: (row["kode_baru"], row["nama"]) for row in _read_rows(KALTARA_OLD_MAP_FILE)}
+    regions = []
+    for row in _read_rows(KALTARA_OLD_FILE):
+        current, last_year = _parse_berlaku(row["berlaku"])
+        successor, successor_name = successors.pop(row["kode"], (None, None))
+        if current or successor is None:
+            raise ValueError(f"{KALTARA_OLD_FILE}: {row['kode']} must be an old code with a successor "
+                             f"in {KALTARA_OLD_MAP_FILE}")
+        today = national.get(undot(successor))
+        if today is None or not today.current or today.level != row["tingkat"] or today.name != successor_name:
+            raise ValueError(f"{KALTARA_OLD_MAP_FILE}: {row['kode']} -> {successor} {successor_name} is not "
+                             f"a current {row['tingkat']} of that name")
+        regions.append(Region(row["kode"], row["nama"], row["tingkat"], current, last_year, successor))
+    if successors:
+        raise ValueError(f"{KALTARA_OLD_MAP_FILE}: old codes missing from {KALTARA_OLD_FILE}: "
+                         f"{', '.join(sorted(successors))}")
+    return regions
 
 
 def regency_regions() -> list[Region]:
@@ -129,7 +177,7 @@ def _parse_berlaku(value: str) -> tuple[bool, int | None]:
         return True, None
     match = _HISTORICAL.fullmatch(value)
     if match is None:
-        raise ValueError(f"unexpected berlaku value in {NATIONAL_FILE}: {value!r}")
+        raise ValueError(f"unexpected berlaku value in the region list: {value!r}")
     return False, int(match.group(1))
 
 

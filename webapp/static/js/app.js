@@ -15,6 +15,19 @@
   });
   document.addEventListener("DOMContentLoaded", function () { openModals(document); });
 
+  // A page answering a refused form (e.g. an import with bad rows) marks what to fix with
+  // data-focus-on-load (and tabindex="-1"): focus moves there, so the page does not reopen at
+  // the top with the errors out of sight, and a screen reader starts reading them.
+  function focusMarked(root) {
+    var target = (root || document).querySelector("[data-focus-on-load]");
+    if (!target) return;
+    target.removeAttribute("data-focus-on-load");
+    target.focus();
+    target.scrollIntoView({block: "start"});
+  }
+  document.addEventListener("DOMContentLoaded", function () { focusMarked(document); });
+  document.addEventListener("htmx:afterSwap", function (event) { focusMarked(event.detail.target); });
+
   // A re-login dialog already open keeps what was typed into it: a second refused request
   // (two searches in flight when the session ended) must not replace it. A refusal of a request
   // sent before the session was renewed is stale too: it must not reopen the dialog.

@@ -1,4 +1,7 @@
-"""The append-only audit log: who viewed or changed what, when and from where."""
+"""The append-only audit log: who viewed or changed what, when and from where.
+
+A core table: the change door (core.changes) writes it for every domain; the audit page
+(webapp/audit) only reads it."""
 from __future__ import annotations
 
 import uuid
@@ -13,6 +16,7 @@ from webapp.extensions import db
 
 class AuditEntry(UUIDKey, NodeStamp, db.Model):
     __tablename__ = "audit_log"
+    __sync__ = False   # each node's own append-only log, never sent row by row
 
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     actor_id: Mapped[uuid.UUID | None] = mapped_column(db.Uuid, nullable=True)
@@ -38,6 +42,15 @@ AUDIT_TRIGGERS_SQLITE = [
     "CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log "
     "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END",
 ]
+# SQLite's INSERT OR REPLACE / REPLACE INTO deletes the row it collides with without firing
+# DELETE triggers (unless PRAGMA recursive_triggers is on, which create_app sets too): refuse
+# any insert whose id is already there. (An UPSERT's DO UPDATE fires the UPDATE trigger.)
+# Added after the first release: migration 0003 creates it on existing databases.
+AUDIT_TRIGGERS_SQLITE_NO_REPLACE = [
+    "CREATE TRIGGER IF NOT EXISTS audit_log_no_replace BEFORE INSERT ON audit_log "
+    "WHEN EXISTS (SELECT 1 FROM audit_log WHERE id = NEW.id) "
+    "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END",
+]
 AUDIT_TRIGGERS_POSTGRES = [
     "CREATE OR REPLACE FUNCTION audit_log_append_only() RETURNS trigger AS $$ "
     "BEGIN RAISE EXCEPTION 'audit_log is append-only'; END; $$ LANGUAGE plpgsql",
@@ -46,7 +59,7 @@ AUDIT_TRIGGERS_POSTGRES = [
     "FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()",
 ]
 
-for _stmt in AUDIT_TRIGGERS_SQLITE:
+for _stmt in AUDIT_TRIGGERS_SQLITE + AUDIT_TRIGGERS_SQLITE_NO_REPLACE:
     event.listen(AuditEntry.__table__, "after_create", DDL(_stmt).execute_if(dialect="sqlite"))
 for _stmt in AUDIT_TRIGGERS_POSTGRES:
     event.listen(AuditEntry.__table__, "after_create", DDL(_stmt).execute_if(dialect="postgresql"))
