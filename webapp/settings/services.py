@@ -44,6 +44,8 @@ SPECS: dict[str, SettingSpec] = {s.key: s for s in (
                 _l("% baris register saat ini"),
                 _l("Ekspor SIAK yang barisnya kurang dari ini (atau tanpa desa yang ada di register) tidak "
                    "langsung mengganti register: petugas melihat apa yang akan hilang, lalu memilih.")),
+    SettingSpec("receipt_ready_days", _l("Dokumen dari tanda terima siap dalam"), 3, 1, 30, _l("hari kerja"),
+                _l("Tanggal perkiraan siap yang dicetak pada tanda terima (hari kerja setelah berkas diterima).")),
 )}
 
 

@@ -18,18 +18,24 @@ from webapp.layanan.catalog import CAPIL, DAFDUK
 
 SCHEDULED = "dijadwalkan"
 DEPARTED = "berangkat"
+ARRIVED = "tiba"          # on site (SOP step 4 ends); the trip day runs
+FINISHED = "selesai"      # service closed on site (the berita acara is drawn up)
 CANCELLED = "dibatalkan"
 
 _KABID = frozenset({Role.KABID_DAFDUK.value, Role.KABID_CAPIL.value})
 _TEAM_ROLES = _KABID | {Role.PETUGAS.value, Role.OPERATOR.value}
 
-# Later issues add "tiba" (arrival) and "selesai".
 TRIP_WORKFLOW = Workflow("trip", {
     None: {SCHEDULED: _KABID},
     SCHEDULED: {DEPARTED: _TEAM_ROLES, CANCELLED: _KABID},
+    DEPARTED: {ARRIVED: _TEAM_ROLES},
+    ARRIVED: {FINISHED: _TEAM_ROLES},
+    FINISHED: {ARRIVED: _KABID},   # reopened by a kabid (e.g. a second service day)
 }, {
     SCHEDULED: _l("Dijadwalkan"),
     DEPARTED: _l("Berangkat"),
+    ARRIVED: _l("Tiba di lokasi"),
+    FINISHED: _l("Pelayanan selesai"),
     CANCELLED: _l("Dibatalkan"),
 })
 
@@ -61,6 +67,11 @@ class Trip(UUIDKey, Timestamps, NodeStamp, db.Model):
     status: Mapped[str] = mapped_column(String(20), nullable=False)
     created_by_id: Mapped[uuid.UUID | None] = mapped_column(db.Uuid)
     departed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    arrived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Whether the team's SIAK client can reach the centre right now (the officers say so on the
+    # trip day page): only then can a document be finished on site.
+    siak_online: Mapped[bool] = mapped_column(db.Boolean, nullable=False, default=False)
     cancelled_reason: Mapped[str | None] = mapped_column(Text)
 
     requests: Mapped[list["TripRequest"]] = relationship(back_populates="trip", cascade="all, delete-orphan",
