@@ -140,9 +140,11 @@ def _register_hooks(app: Flask) -> None:
     from webapp.auth.forms import LoginForm
     from webapp.auth.views import login_rate_limited
     from webapp.core import errors_pages, security
+    from webapp.documents.status_views import status_rate_limited
 
     security.init_app(app, relogin_form=LoginForm, end_login=sessions.end)
-    errors_pages.register(app, rate_limited={"auth.login": login_rate_limited})
+    errors_pages.register(app, rate_limited={"auth.login": login_rate_limited,
+                                            "documents.public_status": status_rate_limited})
 
 
 def _register_template_helpers(app: Flask) -> None:

@@ -62,6 +62,7 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None           # the token lives as long as the session does
 
     LOGIN_RATE_LIMIT = "20 per 5 minutes"
+    PUBLIC_STATUS_RATE_LIMIT = "10 per minute"   # /status lookups per address (every POST counts)
     # Failed logins slow the guesser down, never lock the owner out (webapp/auth/throttle.py):
     # per account name and address, LOGIN_MAX_FAILURES free failures, then 2, 4, 8 … seconds of
     # wait, at most LOGIN_BACKOFF_MAX_SECONDS, forgotten after LOGIN_BACKOFF_FORGET_HOURS of quiet;
@@ -153,6 +154,7 @@ class TestConfig(Config):
     TESTING = True
     JOBS_IMMEDIATE = True                # a job runs in the test's process when its transaction commits
     LOGIN_RATE_LIMIT = "1000 per minute"
+    PUBLIC_STATUS_RATE_LIMIT = "1000 per minute"   # the rate-limit test sets its own
     WTF_CSRF_ENABLED = True              # CSRF stays on in tests; the client fixture sends the token
 
     def __init__(self, instance_path: Path | None = None) -> None:

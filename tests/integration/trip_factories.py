@@ -69,3 +69,32 @@ def stock(code: str, quantity: int, actor=None):
     actor = actor or office_user(Role.ADMIN)
     inv.receive(code, quantity, actor=actor, reason="Penerimaan uji")
     db.session.commit()
+
+
+def departed_trip(*, members, requests=None, stock_qty=None, kabid=None, arrived: bool = False):
+    """A trip of today, scheduled through the trips service for these requests (one disposed
+    request with the default three residents if none) and team [(user, task), …], with blank
+    stock taken from the warehouse (received first), and departed (and on site if `arrived`);
+    committed. Each trip gets a bus of its own, so trips of several tests never double-book."""
+    from flask import current_app
+
+    from webapp.layanan.catalog import EQUIPMENT_KINDS
+    from webapp.trips import services as trips
+    from webapp.trips.services import MemberChoice, TripPlan
+
+    requests = requests if requests is not None else [disposed_request()]
+    kabid = kabid or office_user(Role.KABID_DAFDUK if requests[0].lead_division == "dafduk" else Role.KABID_CAPIL)
+    for code, qty in (stock_qty or {}).items():
+        stock(code, qty)
+    bus = f"UJI-{_next():04d}"
+    current_app.config["BUSES"] = f"{current_app.config.get('BUSES') or 'BUS-01=Bus Ketupat Pecel 01'};{bus}=Bus uji {bus}"
+    trip = trips.schedule_trip(TripPlan(start_date=wita_today(), end_date=wita_today(), node_code=bus,
+                                        request_ids=[r.id for r in requests],
+                                        members=[MemberChoice(u.id, task) for u, task in members],
+                                        stock=dict(stock_qty or {}), accepted_missing=frozenset(EQUIPMENT_KINDS)),
+                               actor=kabid)
+    trips.record_departure(trip, actor=kabid)
+    if arrived:
+        trips.record_arrival(trip, actor=kabid)
+    db.session.commit()
+    return trip

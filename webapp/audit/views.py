@@ -11,8 +11,10 @@ from webapp.main.dashboard import nav_item
 ACTION_LABELS = {
     "view": _l("melihat rekaman lengkap"), "view_nik": _l("menampilkan NIK lengkap"),
     "create": _l("membuat"), "update": _l("mengubah"), "delete": _l("menghapus"), "status": _l("mengubah status"),
-    "import": _l("mengimpor"), "decide": _l("memutuskan"), "login": _l("masuk"),
+    "import": _l("mengimpor"), "export": _l("mengekspor"), "decide": _l("memutuskan"), "login": _l("masuk"),
     "tambah": _l("menambah"), "ubah": _l("mengubah"), "hapus": _l("menghapus"),
+    "reprint": _l("mencetak ulang (salinan)"), "search": _l("mencari"),
+    "siak_link": _l("mencatat sambungan SIAK"),
     "login_failed": _l("gagal masuk"), "login_locked": _l("mencoba masuk saat akun terkunci"),
     "account_locked": _l("akun dikunci"), "login_inactive": _l("mencoba masuk dengan akun nonaktif"),
     "login_throttled": _l("mencoba masuk saat harus menunggu (terlalu banyak gagal)"),
@@ -25,6 +27,12 @@ ENTITY_LABELS = {
     "quality_case": _l("kasus kualitas data"), "duplicate_decision": _l("keputusan data ganda"),
     "register_import": _l("impor register"), "requirement_template": _l("templat syarat"),
     "requirement_item": _l("butir syarat"), "setting": _l("pengaturan"),
+    "receipt": _l("tanda terima"), "handover": _l("serah terima dokumen"),
+    "siak_file_run": _l("berkas SIAK"),
+    "visit": _l("kunjungan warga"),
+    "application": _l("permohonan layanan"), "application_requirement": _l("butir kelengkapan permohonan"),
+    "application_file": _l("berkas permohonan"), "data_correction": _l("koreksi data"),
+    "trip_equipment": _l("peralatan perjalanan"),
 }
 
 bp = Blueprint("audit", __name__, url_prefix="/admin/audit")

@@ -51,6 +51,7 @@ from typing import Any, Iterable
 
 from blinker import Namespace
 from flask import has_request_context, request
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Index, String, Text, event, inspect
 from sqlalchemy.exc import NoInspectionAvailable
@@ -93,6 +94,8 @@ class Workflow:
     entity_type: str
     transitions: dict[str | None, dict[str, frozenset[str]]]
     labels: dict[str, Any] = field(default_factory=dict)
+    _translated: dict[tuple[str, str | None], str] = field(default_factory=dict, init=False, repr=False,
+                                                           compare=False)
 
     def allowed(self, from_status: str | None, to_status: str) -> frozenset[str] | None:
         return self.transitions.get(from_status, {}).get(to_status)
@@ -101,7 +104,13 @@ class Workflow:
         return self.transitions.get(from_status, {}).keys()
 
     def label(self, status: str | None) -> str:
-        return str(self.labels.get(status, status or "—"))
+        """The status in words, in the current locale (translated once per locale: a scan
+        labels thousands of transitions)."""
+        key = (str(get_locale()), status)
+        found = self._translated.get(key)
+        if found is None:
+            found = self._translated[key] = str(self.labels.get(status, status or "—"))
+        return found
 
 
 def _actor_fields(actor) -> tuple[uuid.UUID | None, str]:
@@ -180,9 +189,14 @@ def syncs(row) -> bool:
 
 # --- the change event -------------------------------------------------------------------------
 
+_PLAIN_TYPES = frozenset((type(None), bool, int, float, str))
+
+
 def json_safe(value: Any) -> Any:
     """A column value as JSON: UUID → str, datetime → ISO UTC, date/time → ISO, Decimal → str.
     Bytes are refused (files are stored by hash; the row carries the hash)."""
+    if type(value) in _PLAIN_TYPES:   # most columns; an enum or other subclass takes the long way
+        return value
     if isinstance(value, enum.Enum):
         return json_safe(value.value)
     if value is None or isinstance(value, (bool, int, float, str)):
@@ -306,25 +320,45 @@ def row_key(mapper, obj) -> str:
     return "/".join("" if p is None else str(json_safe(p)) for p in parts)
 
 
-def _columns(mapper):
-    table = mapper.local_table
-    return [(prop.key, prop.columns[0].name) for prop in mapper.column_attrs
-            if prop.columns[0].table is table]
+_COLUMNS_OF: dict[Any, tuple[tuple[str, str], ...]] = {}
 
 
-def _event_for(obj, state, registration: _Registration, operation: str, changed: tuple[str, ...]) -> ChangeEvent:
+def _columns(mapper) -> tuple[tuple[str, str], ...]:
+    """(attribute, column name) of the mapper's own table, worked out once per mapper: a bulk
+    write asks for every row it sends."""
+    found = _COLUMNS_OF.get(mapper)
+    if found is None:
+        table = mapper.local_table
+        found = _COLUMNS_OF[mapper] = tuple((prop.key, prop.columns[0].name) for prop in mapper.column_attrs
+                                            if prop.columns[0].table is table)
+    return found
+
+
+_NAMES_OF: dict[Any, tuple[str, ...]] = {}
+
+
+def _column_names(mapper) -> tuple[str, ...]:
+    found = _NAMES_OF.get(mapper)
+    if found is None:
+        found = _NAMES_OF[mapper] = tuple(column for _attr, column in _columns(mapper))
+    return found
+
+
+def _event_for(obj, state, registration: _Registration, operation: str, changed: tuple[str, ...],
+               node: str) -> ChangeEvent:
     mapper = state.mapper
     values: dict[str, Any] = {}
+    written = state.dict
     for attr, column in _columns(mapper):
-        if attr in state.dict:
-            values[column] = json_safe(state.dict[attr])
+        if attr in written:
+            values[column] = json_safe(written[attr])
         elif operation != "delete":
             values[column] = json_safe(getattr(obj, attr))
     actor_id, actor_name = _actor_fields(registration.actor)
     return ChangeEvent(
         id=str(new_uuid()), table=mapper.local_table.name, key=row_key(mapper, obj), operation=operation,
         op=registration.op_word(), entity_type=entity_type_of(obj), values=values, changed=changed,
-        sync=syncs(obj), node=current_node(), actor_id=str(actor_id) if actor_id else None,
+        sync=syncs(obj), node=node, actor_id=str(actor_id) if actor_id else None,
         actor_name=actor_name, at=utcnow().isoformat(), data=json_safe(registration.data))
 
 
@@ -340,8 +374,9 @@ def _changed_columns(state) -> tuple[str, ...]:
 def _send(session: Session, found: list) -> None:
     found.sort(key=lambda item: item[0].seq)
     watched = _weak(session, _WATCHED)
+    node = current_node()
     for registration, obj, state, operation, changed in found:
-        change = _event_for(obj, state, registration, operation, changed)
+        change = _event_for(obj, state, registration, operation, changed, node)
         entity_changed.send(obj, event=change, session=session)
         registration.last_op, registration.ops = change.op, []
         if operation == "delete":
@@ -361,7 +396,7 @@ def _after_flush(session: Session, flush_context) -> None:
         if is_delete:
             written = "delete", ()
         elif state.pending:
-            written = "insert", tuple(c for _a, c in _columns(state.mapper))
+            written = "insert", _column_names(state.mapper)
         else:
             changed = _changed_columns(state)
             written = ("update", changed) if changed else None
@@ -428,9 +463,11 @@ def change_status(entity, to_status: str, *, actor, workflow: Workflow, note: st
         note=note, node=current_node(),
     )
     db.session.add(row)  # the entity itself is the caller's to add
-    summary = f"{workflow.label(from_status)} → {workflow.label(to_status)}"
-    if note:
-        summary += f": {note[:200]}"
+    summary = ""
+    if audit:  # (the labels are translated: not for a scan opening thousands of cases unaudited)
+        summary = f"{workflow.label(from_status)} → {workflow.label(to_status)}"
+        if note:
+            summary += f": {note[:200]}"
     record_change(row, "status", actor=actor, audit=False)
     record_change(entity, "status", actor=actor, summary=summary, audit=audit,
                   data={"from": from_status, "to": to_status, "history_id": str(row.id)})

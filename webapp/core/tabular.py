@@ -497,6 +497,7 @@ def csv_rows(lines: Iterator[str], delimiter: str, width: int) -> Iterator[list[
     as a :class:`BadRow` and the following lines are read again on their own (one stray quote
     never swallows the rest of the file). A blank line is a row of one empty cell."""
     pending: list[str] = []
+    unbalanced = None   # its message, translated once per file
     while True:
         line = pending.pop() if pending else next(lines, None)
         if line is None:
@@ -523,7 +524,9 @@ def csv_rows(lines: Iterator[str], delimiter: str, width: int) -> Iterator[list[
         if text.count('"') % 2 == 0:
             yield split_line(text, delimiter)
         else:
-            yield BadRow(str(_l("Tanda kutip (\") tidak berpasangan; baris tidak terbaca.")), line)
+            if unbalanced is None:
+                unbalanced = str(_l("Tanda kutip (\") tidak berpasangan; baris tidak terbaca."))
+            yield BadRow(unbalanced, line)
             pending.extend(reversed(joined[1:]))
 
 

@@ -46,6 +46,7 @@ from werkzeug.utils import secure_filename
 
 from webapp import jobs
 from webapp.core import tabular
+from webapp.core.bulk import paused_gc
 from webapp.core.changes import Workflow, change_status
 from webapp.core.db import new_uuid, utcnow
 from webapp.core.errors import DomainError
@@ -359,6 +360,7 @@ def _tune(conn, fast: bool) -> None:
 SNAPSHOT_HOLDING = ("antri", "berjalan", "perlu_konfirmasi")   # imports whose rows must not be purged
 
 
+@paused_gc()
 def run_import(import_id, path: Path | str, *, scan: bool = True, allow_shrink: bool = False, today=None,
                echo: Callable[[str], None] | None = None, reader_factory=None) -> ImportOutcome:
     """Import one stored file as the new current register (synchronous). Never raises for a

@@ -21,6 +21,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 
 from webapp.core.args import arg_int, arg_page
+from webapp.core.bulk import paused_gc
 from webapp.core.changes import Workflow, audit, change_status, record_change
 from webapp.core.counters import human_number
 from webapp.core.db import utcnow
@@ -582,6 +583,7 @@ def _commit_batch() -> None:
             db.session.expunge(obj)
 
 
+@paused_gc()
 def scan_register(actor=None, *, today: date | None = None, import_id=None,
                   progress=None) -> ScanResult:
     """Run the anomaly rules and the duplicate detector on the current register and open a

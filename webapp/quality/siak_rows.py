@@ -18,7 +18,7 @@ from flask_babel import lazy_gettext as _l
 
 from webapp.core.tabular import UNREADABLE_CHARS, BadRow
 from webapp.quality.records import PersonRecord
-from webapp.quality.siak_columns import REGION_COLUMN, SPLIT_REGION_COLUMNS, Layout
+from webapp.quality.siak_columns import REGION_COLUMN, SIAK_COLUMNS, SPLIT_REGION_COLUMNS, Layout
 from webapp.quality.siak_values import (
     BadValue,
     clean,
@@ -68,7 +68,8 @@ class RowResult:
 class RowParser:
     """Reads rows laid out as ``layout`` says. ``kind`` "csv" | "xlsx" (an XLSX row may be
     shorter or longer than the header; a CSV row may not). Dates and regions repeat a lot in
-    a register: their readings are cached."""
+    a register: their readings are cached, and so is each error message once translated (a
+    broken file repeats the same few messages on every row)."""
 
     def __init__(self, layout: Layout, *, kind: str, delimiter: str | None) -> None:
         self.layout = layout
@@ -79,6 +80,9 @@ class RowParser:
         self._coded = coded_values()
         self._desa = regency_desa_codes()
         self._width_messages: dict[int, str] = {}
+        self._messages: dict[str, str] = {}
+        # Where each person column sits (SIAK_COLUMNS' order), None for an absent optional one.
+        self._person_at = tuple(layout.index.get(column) for column in SIAK_COLUMNS)
 
     def parse(self, row_no: int, cells: list[str] | BadRow) -> RowResult | None:
         """The row's result; None for a blank row."""
@@ -95,9 +99,8 @@ class RowParser:
             return None
         joined = "".join(cells)
         if UNREADABLE_CHARS.search(joined):
-            return RowResult(row_no, None, [RowError(row_no, None, str(_l(
-                "Baris berisi karakter yang tidak terbaca (data biner atau encoding rusak).")),
-                preview(None, joined))])
+            return RowResult(row_no, None, [RowError(row_no, None, self._message("unreadable"),
+                                                     preview(None, joined))])
         return self._build(row_no, cells)
 
     def _fit(self, cells: list[str]):
@@ -123,16 +126,17 @@ class RowParser:
 
     def _build(self, row_no: int, cells: list[str]) -> RowResult:
         errors: list[RowError] = []
-        cell = self._cell
+        (nik, no_kk, name, sex, birth_place, birth_date, marital, role, mother, father, address, rt,
+         rw) = [cells[at] if at is not None else "" for at in self._person_at]
 
-        name = clean(cell(cells, "NAMA_LGKP"))
+        name = clean(name)
         if name is None:
-            errors.append(RowError(row_no, "NAMA_LGKP", str(_l("Nama lengkap kosong.")), ""))
-        birth_date = self._birth_date(row_no, cell(cells, "TGL_LHR"), errors)
+            errors.append(RowError(row_no, "NAMA_LGKP", self._message("NAMA_LGKP"), ""))
+        birth_date = self._birth_date(row_no, birth_date, errors)
         desa_code = self._region(row_no, cells, errors)
-        sex = self._coded_value(row_no, "JENIS_KLMIN", cell(cells, "JENIS_KLMIN"), errors)
-        marital = self._coded_value(row_no, "STAT_KWN", cell(cells, "STAT_KWN"), errors)
-        role = self._coded_value(row_no, "STAT_HBKEL", cell(cells, "STAT_HBKEL"), errors)
+        sex = self._coded_value(row_no, "JENIS_KLMIN", sex, errors)
+        marital = self._coded_value(row_no, "STAT_KWN", marital, errors)
+        role = self._coded_value(row_no, "STAT_HBKEL", role, errors)
         if errors:
             return RowResult(row_no, None, errors)
 
@@ -143,19 +147,19 @@ class RowParser:
                 extra[column] = value
         record = PersonRecord(
             ref=row_no,
-            nik=clean_number(cell(cells, "NIK")),
-            no_kk=clean_number(cell(cells, "NO_KK")),
+            nik=clean_number(nik),
+            no_kk=clean_number(no_kk),
             name=name,
             sex=sex,
-            birth_place=clean(cell(cells, "TMPT_LHR")),
+            birth_place=clean(birth_place),
             birth_date=birth_date,
             marital_status=marital,
             family_role=role,
-            mother_name=clean(cell(cells, "NAMA_LGKP_IBU")),
-            father_name=clean(cell(cells, "NAMA_LGKP_AYAH")),
-            address=clean(cell(cells, "ALAMAT")),
-            rt=number_part(cell(cells, "NO_RT")) or None,
-            rw=number_part(cell(cells, "NO_RW")) or None,
+            mother_name=clean(mother),
+            father_name=clean(father),
+            address=clean(address),
+            rt=number_part(rt) or None,
+            rw=number_part(rw) or None,
             desa_code=desa_code,
             extra=extra,
         )
@@ -182,10 +186,22 @@ class RowParser:
         try:
             return lookup_coded(self._coded[column], raw)
         except KeyError:
-            errors.append(RowError(row_no, column, str(_l(
-                "Nilai %(column)s tidak dikenal; gunakan kode angka SIAK atau labelnya.",
-                column=column)), preview(column, raw)))
+            errors.append(RowError(row_no, column, self._message(column), preview(column, raw)))
             return None
+
+    def _message(self, key: str) -> str:
+        """The translated message of a row error, by column ("unreadable": the row as a whole)."""
+        message = self._messages.get(key)
+        if message is None:
+            if key == "unreadable":
+                message = str(_l("Baris berisi karakter yang tidak terbaca (data biner atau encoding rusak)."))
+            elif key == "NAMA_LGKP":
+                message = str(_l("Nama lengkap kosong."))
+            else:
+                message = str(_l("Nilai %(column)s tidak dikenal; gunakan kode angka SIAK atau labelnya.",
+                                 column=key))
+            self._messages[key] = message
+        return message
 
     def _region(self, row_no: int, cells: list[str], errors: list[RowError]) -> str | None:
         style = self.layout.region_style

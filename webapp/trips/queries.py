@@ -21,10 +21,11 @@ from webapp.layanan.catalog import EQUIPMENT_KINDS
 from webapp.requests import models as rq
 from webapp.requests.timeline import REQUEST_SOP_STEPS, SopStep, StepResult, step_durations
 from webapp.trips.booking import TEAM_ROLES
-from webapp.trips.models import CANCELLED, DEPARTED, DIVISION_LABELS, SCHEDULED, TRIP_WORKFLOW, Trip, TripMember, TripRequest
+from webapp.trips.models import (ARRIVED, CANCELLED, DEPARTED, DIVISION_LABELS, FINISHED, SCHEDULED, TRIP_WORKFLOW,
+                                 Trip, TripMember, TripRequest)
 
 STEP_3 = REQUEST_SOP_STEPS[-1]
-STEP_4 = SopStep(4, _l("Tiba di lokasi (tim lapangan)"), DEPARTED, "tiba", timedelta(hours=2))
+STEP_4 = SopStep(4, _l("Tiba di lokasi (tim lapangan)"), DEPARTED, ARRIVED, timedelta(hours=2))
 
 
 # ---------------------------------------------------------------- reading
@@ -142,6 +143,8 @@ class TripTimeline:
     scheduled_at: datetime | None
     departed_at: datetime | None
     step4: StepResult
+    arrived_at: datetime | None = None
+    finished_at: datetime | None = None
 
 
 def trip_timeline(trip: Trip) -> TripTimeline:
@@ -149,7 +152,29 @@ def trip_timeline(trip: Trip) -> TripTimeline:
     rows = history_of(trip)
     scheduled = next((r.at for r in rows if r.to_status == SCHEDULED), None)
     departed = next((r.at for r in rows if r.to_status == DEPARTED), None)
-    return TripTimeline(per_request, scheduled, departed, step_durations(rows, [STEP_4])[0])
+    step4 = step_durations(rows, [STEP_4])[0]
+    finished = next((r.at for r in reversed(rows) if r.to_status == FINISHED), None)
+    return TripTimeline(per_request, scheduled, departed, step4, arrived_at=step4.ended_at, finished_at=finished)
+
+
+@dataclass(frozen=True)
+class SiakLinkChange:
+    online: bool
+    at: datetime
+    actor_name: str
+
+
+def siak_link_change(trip: Trip) -> SiakLinkChange | None:
+    """When and by whom the SIAK link was last set (the trip's audit entries on this node)."""
+    from webapp.core.audit import AuditEntry
+    entry = db.session.execute(
+        select(AuditEntry).where(AuditEntry.entity_type == "trip", AuditEntry.entity_id == str(trip.id),
+                                 AuditEntry.action == "siak_link")
+        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(1)).scalars().first()
+    if entry is None:
+        return None
+    user = db.session.get(User, entry.actor_id) if entry.actor_id else None
+    return SiakLinkChange(trip.siak_online, entry.at, user.full_name if user else entry.actor_name)
 
 
 @dataclass

@@ -15,7 +15,7 @@ from webapp.core.changes import change_status, record_change
 from webapp.core.counters import human_number
 from webapp.core.db import utcnow
 from webapp.core.errors import DomainError, PermissionDenied
-from webapp.core.timefmt import to_wita
+from webapp.core.timefmt import format_datetime, to_wita
 from webapp.extensions import db
 from webapp.inventory import services as inventory
 from webapp.inventory.models import EquipmentItem
@@ -26,12 +26,14 @@ from webapp.trips.booking import (MAX_TRIP_DAYS, TEAM_ROLES, MemberChoice, TripP
                                   _check_stock, _Problems, bus_conflict, date_range_label, equipment_conflicts,
                                   kinds_label, member_conflicts, missing_kinds)
 from webapp.trips.buses import Bus
-from webapp.trips.models import CANCELLED, DEPARTED, SCHEDULED, TRIP_WORKFLOW, Trip, TripEquipment, TripMember, TripRequest
+from webapp.trips.models import (ARRIVED, CANCELLED, DEPARTED, FINISHED, SCHEDULED, TRIP_WORKFLOW, Trip,
+                                 TripEquipment, TripMember, TripRequest)
 from webapp.trips.queries import (STEP_3, STEP_4, RequestTimeline, TripFilters, TripTimeline,  # noqa: F401
                                   _village, active_trip_of_request, desa_name, division_label, equipment_by_kind,
                                   equipment_items, equipment_of, get_trip, head_of_office, letter_date, list_trips,
                                   places_label, preparation, requests_by_kecamatan, requests_of, residents_of,
-                                  schedulable_requests, stock_on_trip, team_candidates, trip_timeline)
+                                  schedulable_requests, siak_link_change, stock_on_trip, team_candidates,
+                                  trip_timeline)
 
 
 # ---------------------------------------------------------------- who may do what
@@ -65,6 +67,15 @@ def can_view(trip: Trip, user) -> bool:
     if user.role in TEAM_ROLES:
         return is_member(trip, user)
     return user.role in (Role.ADMIN, Role.KEPALA_DINAS, Role.KABID_DAFDUK, Role.KABID_CAPIL, Role.VIEWER)
+
+
+def can_work_on_site(trip: Trip, user) -> bool:
+    """The trip day (arrival, roster, queue, SIAK link, end of service): a member of the team
+    (petugas, operator or kabid on trip.members) or the kabid of one of the trip's divisions."""
+    role = getattr(user, "role", None)
+    if role in TEAM_ROLES or role in rq.DIVISION_OF_KABID:
+        return is_member(trip, user) or division_of(user) in trip_divisions(trip)
+    return False
 
 
 def departure_roles() -> frozenset:
@@ -301,5 +312,68 @@ def record_departure(trip: Trip, *, actor, at: datetime | None = None) -> Trip:
     for req in requests_of(trip):
         change_status(req, rq.BERANGKAT, actor=actor, workflow=rq.REQUEST_WORKFLOW, at=at,
                       note=f"Perjalanan {trip.number} berangkat")
+    db.session.flush()
+    return trip
+
+
+# ---------------------------------------------------------------- on site (SOP step 4 ends)
+
+def record_arrival(trip: Trip, actor, at: datetime | None = None) -> Trip:
+    """The team is on site: trip "berangkat" → "tiba" (SOP step 4 = departure → arrival,
+    standard 2 hours). The requests stay "berangkat"; the trip's history carries the event."""
+    if not can_work_on_site(trip, actor):
+        raise PermissionDenied(_l("Hanya anggota tim atau kabid perjalanan ini yang mencatat tiba di lokasi."))
+    if trip.status != DEPARTED:
+        if trip.status in (ARRIVED, FINISHED):
+            raise DomainError(_l("Kedatangan tim di lokasi sudah tercatat (%(t)s).",
+                                 t=format_datetime(trip.arrived_at)))
+        raise DomainError(_l("Catat keberangkatan perjalanan ini lebih dahulu."))
+    at = at or utcnow()
+    if trip.departed_at and at < trip.departed_at:
+        raise DomainError(_l("Waktu tiba tidak boleh sebelum waktu berangkat (%(t)s).",
+                             t=format_datetime(trip.departed_at)), field="at")
+    change_status(trip, ARRIVED, actor=actor, workflow=TRIP_WORKFLOW, at=at)
+    trip.arrived_at = at
+    db.session.flush()
+    return trip
+
+
+def finish_service(trip: Trip, actor, at: datetime | None = None) -> Trip:
+    """Service on site closed for the day: "tiba" → "selesai" (the berita acara is drawn up)."""
+    if not can_work_on_site(trip, actor):
+        raise PermissionDenied(_l("Hanya anggota tim atau kabid perjalanan ini yang menutup pelayanan."))
+    if trip.status != ARRIVED:
+        if trip.status == FINISHED:
+            raise DomainError(_l("Pelayanan perjalanan ini sudah ditutup (%(t)s).",
+                                 t=format_datetime(trip.finished_at)))
+        raise DomainError(_l("Catat tiba di lokasi lebih dahulu."))
+    at = at or utcnow()
+    if trip.arrived_at and at < trip.arrived_at:
+        raise DomainError(_l("Waktu selesai tidak boleh sebelum waktu tiba (%(t)s).",
+                             t=format_datetime(trip.arrived_at)), field="at")
+    change_status(trip, FINISHED, actor=actor, workflow=TRIP_WORKFLOW, at=at)
+    trip.finished_at = at
+    db.session.flush()
+    return trip
+
+
+SIAK_LINK_ACTION = "siak_link"
+
+
+def set_siak_link(trip: Trip, online: bool, actor) -> Trip:
+    """The team says whether its SIAK client reaches the centre now; only then may a document
+    be finished on site. Recorded (change event and audit entry, action "siak_link") each time
+    it changes; saying the same again changes nothing."""
+    if not can_work_on_site(trip, actor):
+        raise PermissionDenied(_l("Hanya anggota tim atau kabid perjalanan ini yang mengubah status SIAK."))
+    if trip.status not in (DEPARTED, ARRIVED):
+        raise DomainError(_l("Status sambungan SIAK hanya dicatat selama perjalanan berlangsung."))
+    online = bool(online)
+    if trip.siak_online == online:
+        return trip
+    trip.siak_online = online
+    record_change(trip, SIAK_LINK_ACTION, actor=actor,
+                  summary=f"{trip.number}: SIAK {'terhubung' if online else 'tidak terhubung'}",
+                  data={"siak_online": online})
     db.session.flush()
     return trip

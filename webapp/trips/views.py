@@ -1,13 +1,14 @@
 """Trips: list, schedule, page, edit, cancel, departure, surat tugas and preparation checklist."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from webapp.auth.roles import Role
-from webapp.core.authz import require_record, roles_required
+from webapp.core.authz import require_record, role_allows, roles_required
+from webapp.core.timefmt import format_datetime
 from webapp.extensions import db
 from webapp.core.errors import DomainError, attach_to_form
 from webapp.core.web import UNPROCESSABLE, form_status, render_page
@@ -17,7 +18,7 @@ from webapp.main.dashboard import Card, card_provider, nav_item
 from webapp.trips import services
 from webapp.trips.buses import Bus, bus_choices
 from webapp.trips.forms import CancelForm, TripForm, read_plan, split_errors
-from webapp.trips.models import TASKS, TRIP_WORKFLOW, Trip
+from webapp.trips.models import ARRIVED, DEPARTED, FINISHED, TASKS, TRIP_WORKFLOW, Trip
 from webapp.trips.services import TripPlan, TripPlanError
 
 bp = Blueprint("trips", __name__, url_prefix="/perjalanan")
@@ -234,9 +235,20 @@ def _detail_context(trip: Trip, cancel_form: CancelForm | None = None) -> dict:
         equipment=services.equipment_of(trip), kind_labels=EQUIPMENT_KINDS, stock_items=STOCK_ITEMS,
         trip_stock=_trip_stock(trip), timeline=services.trip_timeline(trip),
         can_edit=services.can_edit(trip, current_user), can_depart=services.can_depart(trip, current_user),
+        can_arrive=trip.status == DEPARTED and services.can_work_on_site(trip, current_user),
+        trip_day_url=_trip_day_url(trip),
         can_cancel=trip.editable and services.is_lead(trip, current_user),
         cancel_form=cancel_form or CancelForm(), division_label=services.division_label,
     )
+
+
+def _trip_day_url(trip: Trip) -> str | None:
+    """The trip day page (webapp.field) once the team has left, for whoever may open it."""
+    if trip.status not in (DEPARTED, ARRIVED, FINISHED) or "field.trip_day" not in current_app.view_functions:
+        return None
+    if not role_allows(current_user, "field.trip_day"):
+        return None
+    return url_for("field.trip_day", trip_id=trip.id)
 
 
 def _trip_stock(trip: Trip) -> dict:
@@ -263,6 +275,21 @@ def trip_depart(trip_id):
     else:
         flash(_("Keberangkatan %(n)s tercatat. Waktu SOP langkah 4 (tiba di lokasi, 2 jam) mulai berjalan.",
                 n=trip.number), "success")
+    return redirect(url_for("trips.trip_detail", trip_id=trip_id))
+
+
+@bp.post("/<uuid:trip_id>/tiba")
+@roles_required(Role.KABID_DAFDUK, Role.KABID_CAPIL, Role.PETUGAS, Role.OPERATOR)
+def trip_arrive(trip_id):
+    trip = _trip_or_404(trip_id)
+    try:
+        services.record_arrival(trip, actor=current_user)
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+    else:
+        flash(_("Tim tiba di lokasi: %(t)s. Langkah 4 SOP selesai; hari pelayanan dimulai.",
+                t=format_datetime(trip.arrived_at)), "success")
     return redirect(url_for("trips.trip_detail", trip_id=trip_id))
 
 

@@ -78,6 +78,13 @@
     }
   });
 
+  // A "select all" checkbox (data-select-all) ticks or clears the data-select-item boxes of its form.
+  document.addEventListener("change", function (event) {
+    var all = event.target.closest && event.target.closest("[data-select-all]");
+    if (!all || !all.form) return;
+    all.form.querySelectorAll("[data-select-item]").forEach(function (box) { box.checked = all.checked; });
+  });
+
   // A failed request (network down, server error) says so instead of failing silently.
   // The text comes translated from <body data-network-error> (base.html).
   document.addEventListener("htmx:sendError", function () {
