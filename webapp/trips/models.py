@@ -72,6 +72,9 @@ class Trip(UUIDKey, Timestamps, NodeStamp, db.Model):
     # Whether the team's SIAK client can reach the centre right now (the officers say so on the
     # trip day page): only then can a document be finished on site.
     siak_online: Mapped[bool] = mapped_column(db.Boolean, nullable=False, default=False)
+    # Who said so and when: on the row (not only in this node's audit log) so it travels with the trip.
+    siak_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    siak_changed_by: Mapped[str | None] = mapped_column(String(120))
     cancelled_reason: Mapped[str | None] = mapped_column(Text)
 
     requests: Mapped[list["TripRequest"]] = relationship(back_populates="trip", cascade="all, delete-orphan",

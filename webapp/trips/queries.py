@@ -165,16 +165,10 @@ class SiakLinkChange:
 
 
 def siak_link_change(trip: Trip) -> SiakLinkChange | None:
-    """When and by whom the SIAK link was last set (the trip's audit entries on this node)."""
-    from webapp.core.audit import AuditEntry
-    entry = db.session.execute(
-        select(AuditEntry).where(AuditEntry.entity_type == "trip", AuditEntry.entity_id == str(trip.id),
-                                 AuditEntry.action == "siak_link")
-        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(1)).scalars().first()
-    if entry is None:
+    """When and by whom the SIAK link was last set (kept on the trip row, so it syncs)."""
+    if trip.siak_changed_at is None:
         return None
-    user = db.session.get(User, entry.actor_id) if entry.actor_id else None
-    return SiakLinkChange(trip.siak_online, entry.at, user.full_name if user else entry.actor_name)
+    return SiakLinkChange(trip.siak_online, trip.siak_changed_at, trip.siak_changed_by or "—")
 
 
 @dataclass

@@ -372,6 +372,8 @@ def set_siak_link(trip: Trip, online: bool, actor) -> Trip:
     if trip.siak_online == online:
         return trip
     trip.siak_online = online
+    trip.siak_changed_at = utcnow()
+    trip.siak_changed_by = getattr(actor, "full_name", None) or getattr(actor, "username", None)
     record_change(trip, SIAK_LINK_ACTION, actor=actor,
                   summary=f"{trip.number}: SIAK {'terhubung' if online else 'tidak terhubung'}",
                   data={"siak_online": online})
