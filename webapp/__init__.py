@@ -143,6 +143,8 @@ def _register_hooks(app: Flask) -> None:
     from webapp.documents.status_views import status_rate_limited
 
     security.init_app(app, relogin_form=LoginForm, end_login=sessions.end)
+    from webapp.sync import field_role
+    field_role.init_app(app)            # after the login check: a field node refuses office-only work
     errors_pages.register(app, rate_limited={"auth.login": login_rate_limited,
                                             "documents.public_status": status_rate_limited})
 
@@ -162,10 +164,10 @@ def _register_template_helpers(app: Flask) -> None:
     @app.context_processor
     def inject_globals():
         def can(endpoint: str) -> bool:
-            return current_user.is_authenticated and role_allows(current_user, endpoint)
+            return current_user.is_authenticated and role_allows(current_user, endpoint) and endpoint_shown(endpoint)
         from flask_babel import get_locale
 
-        from webapp.main.dashboard import nav_items
+        from webapp.main.dashboard import endpoint_shown, nav_items
         from webapp.wilayah.services import village_label
         return {"can": can, "node_id": app.config["NODE_ID"], "app_role": app.config["ROLE"],
                 "current_locale": str(get_locale() or "id"),

@@ -33,7 +33,9 @@ def test_officer_runs_the_trip_day(page, base_url, login_page, live_db):
     aluh.get_by_test_id("check-in").click()                                # htmx: the row comes back
     expect(aluh.locator(".queue-no")).to_have_text("001")
     expect(aluh).to_contain_text("Menunggu")
-    expect(page.locator('[data-count="menunggu"]')).to_have_text("1")       # the counts follow
+    expect(page.locator('[data-count="menunggu"]')).to_have_text("1")       # the counts follow, in the same answer
+    expect(aluh.get_by_test_id("serve")).to_have_attribute("href", re.compile(r"/pelayanan/kunjungan/.+/baru"))
+    expect(aluh.get_by_test_id("call")).to_be_visible()                     # "Panggil" stays, optional
 
     page.get_by_test_id("add-walk-in").click()
     expect(page.get_by_role("heading", name="Warga datang langsung")).to_be_visible()

@@ -1,5 +1,5 @@
-"""On the bus, in the browser: a KIA for a 6-year-old with photo and checklist, finished on site
-with the trip's blank debited; an Akta Kelahiran reported on day 61 (late), a requirement
+"""On the bus, in the browser: a KIA for a 6-year-old with photo and checklist (saved in one form,
+a bad photo refused with nothing saved), finished on site with the trip's blank debited; an Akta Kelahiran reported on day 61 (late), a requirement
 replaced by an SPTJM, ending with a receipt."""
 import re
 from datetime import timedelta
@@ -39,11 +39,15 @@ def sign_in(page, base_url, user):
 
 
 def mark(page, state: str, text: str):
-    """Click a checklist radio and wait for htmx to answer with the saved group."""
-    radio = page.get_by_label(f"{state}: {text}", exact=True)
-    with page.expect_response(re.compile(r"/syarat/")):
-        radio.check()
-    expect(page.get_by_label(f"{state}: {text}", exact=True)).to_be_checked()
+    """Choose a checklist line's state (saved with the whole list)."""
+    page.get_by_label(f"{state}: {text}", exact=True).check()
+
+
+def save_checklist(page, status: int = 200):
+    """"Simpan daftar syarat": the states and files in one request; htmx puts the form back in place."""
+    with page.expect_response(re.compile(r"/syarat$")) as answer:
+        page.get_by_test_id("save-checklist").click()
+    assert answer.value.status == status
 
 
 def test_kia_for_a_six_year_old_with_photo_finished_on_site(page, base_url, live_db, own_bus):
@@ -72,17 +76,23 @@ def test_kia_for_a_six_year_old_with_photo_finished_on_site(page, base_url, live
     expect(page.get_by_role("heading", name=re.compile("Kartu Identitas Anak"))).to_be_visible()
     expect(page.get_by_test_id("application-status")).to_have_text("Sedang diisi")
     expect(page.get_by_test_id("missing")).to_contain_text("Kutipan akta kelahiran anak")
-    for text in ("Kutipan akta kelahiran anak", "KK orang tua", "KTP-el kedua orang tua"):
+    documents = ("Kutipan akta kelahiran anak", "KK orang tua", "KTP-el kedua orang tua")
+    for text in documents:
         mark(page, "Ada", text)
     photo_line = page.locator(".check-line", has_text="Pas foto berwarna")
     expect(photo_line.get_by_role("button", name="Kamera (melalui agen perangkat) — segera")).to_be_disabled()
     photo_line.locator("input[type=file]").set_input_files(
         {"name": "anak.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4 not a photo"})
-    photo_line.get_by_role("button", name="Unggah foto").click()
+    save_checklist(page, 422)                                     # one bad file: nothing of it saved
     expect(page.locator(".check-line", has_text="Pas foto berwarna")).to_contain_text("Jenis berkas harus JPG atau PNG.")
+    expect(page.get_by_test_id("checklist-refused")).to_be_visible()
+    expect(page.get_by_test_id("missing")).to_contain_text("Kutipan akta kelahiran anak")
+    for text in documents:                                        # what was chosen is kept
+        expect(page.get_by_label(f"Ada: {text}", exact=True)).to_be_checked()
     photo_line = page.locator(".check-line", has_text="Pas foto berwarna")
     photo_line.locator("input[type=file]").set_input_files({"name": "anak.png", "mimeType": "image/png", "buffer": PNG})
-    photo_line.get_by_role("button", name="Unggah foto").click()
+    save_checklist(page)
+    expect(page.get_by_test_id("checklist-saved")).to_have_text("Daftar syarat disimpan.")
     expect(page.locator(".check-line", has_text="Pas foto berwarna")).to_contain_text("Pas foto 1")
     expect(page.get_by_test_id("complete")).to_contain_text("Persyaratan lengkap")
 
@@ -90,7 +100,9 @@ def test_kia_for_a_six_year_old_with_photo_finished_on_site(page, base_url, live
     expect(finish.get_by_label("Blangko yang dipakai")).to_have_value("BLANGKO_KIA")
     expect(finish.get_by_test_id("stock-left")).to_contain_text("Blangko KIA 3")
     finish.get_by_label("Nomor dokumen dari SIAK").fill("6306-KIA-2026-000123")
-    finish.get_by_test_id("finish-submit").click()
+    with page.expect_response(re.compile(r"/selesai$")) as answer:
+        finish.get_by_test_id("finish-submit").click()
+    assert answer.value.status == 200                             # htmx: the page itself, no redirect
     expect(page.get_by_text("Dokumen selesai di lokasi; blangko tercatat terpakai.")).to_be_visible()
     expect(page.get_by_test_id("application-status")).to_have_text("Selesai di lokasi")
     expect(page.get_by_test_id("outcome")).to_contain_text("6306-KIA-2026-000123")
@@ -136,7 +148,11 @@ def test_late_birth_with_sptjm_ends_with_a_receipt(page, base_url, live_db, own_
     mark(page, "Ada", "KTP-el kedua orang tua")
     mark(page, "Ada", "Surat pernyataan keterlambatan pelaporan kelahiran (lebih dari 60 hari) untuk persetujuan "
                       "Kepala Dinas")
+    page.get_by_test_id("files").locator("input[type=file]").set_input_files(
+        {"name": "surat-pindah.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4 surat"})
+    save_checklist(page)
     expect(page.get_by_test_id("complete")).to_contain_text("Persyaratan lengkap")
+    expect(page.get_by_test_id("files")).to_contain_text("Pindaian 1")          # the application's other file
 
     receipt = page.get_by_test_id("receipt")
     receipt.get_by_label("Melalui kantor desa").check()

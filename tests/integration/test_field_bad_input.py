@@ -11,17 +11,19 @@ import io
 import re
 import uuid
 import zipfile
+from datetime import date
 
 import pytest
 from sqlalchemy import select
 
-from tests.integration.intake_factories import trip_on_site, visit_at_desk
+from tests.integration.intake_factories import trip_on_site
 from tests.integration.receipt_factories import (LOKSADO, advance, draft_application, field_trip, ready_receipt,
                                                  receipt_for, visit_on)
 from tests.integration.trip_factories import PASSWORD, office_user
 from webapp.auth.roles import Role
 from webapp.core.timefmt import wita_today
 from webapp.extensions import db
+from webapp.field import services as field_services
 from webapp.intake.models import ISSUED, PRESENT, PROCESSING
 
 HUGE = "x" * 100_000
@@ -68,7 +70,7 @@ class Poster:
         before = snapshot()
         resp = self.post(path, data, **kwargs)
         body = resp.get_data(as_text=True)
-        where = f"POST {path} {sorted((data or {}).keys())}"
+        where = f"POST {path} " + repr({k: (v[:40] if isinstance(v, str) else "…") for k, v in (data or {}).items()})
         assert resp.status_code < 500, where
         assert _changed(before, snapshot()) == [], where
         if resp.status_code in (302, 303):       # (the page it leads to may write: the roster on a trip day)
@@ -89,6 +91,15 @@ class Poster:
         assert _changed(before, snapshot()) == [], path
         return resp
 
+    def accepted(self, path, data=None, **kwargs):
+        """The control: the same endpoint with right input does apply (so the refusals above were
+        the input's, not a closed trip or a missing right)."""
+        before = snapshot()
+        resp = self.post(path, data, **kwargs)
+        assert resp.status_code in (200, 302, 303), (path, resp.status_code)
+        assert _changed(before, snapshot()) != [], path
+        return resp
+
     def without_token(self, path, data=None, **kwargs):
         before = snapshot()
         resp = self.post(path, data, csrf=False, **kwargs)
@@ -101,6 +112,13 @@ def sign_in(client, user) -> Poster:
     return Poster(client)
 
 
+def called_walk_in(trip, officer, name, nik, sex, born):
+    """A resident at the desk through the trip day's own services (queue number from the trip's counter)."""
+    visit = field_services.add_walk_in(trip, field_services.WalkInInput(
+        name=name, nik=nik, sex=sex, birth_date=born, desa_code=LOKSADO), officer)
+    return field_services.call_visit(visit, officer)
+
+
 @pytest.fixture
 def world(app):
     """A trip on site (SIAK online) with its officer, a resident at the desk with an incomplete
@@ -110,11 +128,11 @@ def world(app):
     stranger = office_user(Role.PETUGAS, full_name="Petugas Lain")
     operator = office_user(Role.OPERATOR)
     trip = trip_on_site(team=[officer])
-    visit = visit_at_desk(trip)
+    visit = called_walk_in(trip, officer, "Aluh Masitah", "6306104101900001", "P", date(1990, 1, 1))
     incomplete = draft_application(visit, actor=officer)
     complete = draft_application(visit, "KK", "perubahan", actor=officer)
     complete.lines[2].state = PRESENT
-    receipted_visit = visit_at_desk(trip, name="Utuh Basrun", nik="6306100505050002")
+    receipted_visit = called_walk_in(trip, officer, "Utuh Basrun", "6306100505050002", "L", date(2005, 5, 5))
     own_receipt = receipt_for(receipted_visit, actor=officer)
 
     other_trip = field_trip(members=[stranger])
@@ -186,6 +204,11 @@ def test_trip_day_posts_refuse_garbage(client, world):
                  *({"stock_code": "BLANGKO_KIA", "quantity": q} for q in
                    ("abc", "-3", "0", "1e3", "3.5", "99999999999999999999999", "1000", "\x00", HUGE))):
         as_officer.refused(f"/lapangan/{trip}/blangko", data)
+
+    as_officer.accepted(f"/lapangan/{trip}/siak", {"online": "0"})
+    as_officer.accepted(f"/lapangan/{trip}/warga-baru", {"name": "Idar Bahtiar", "nik": "6306100707800011", "sex": "L",
+                                                         "birth_date": "1980-07-07", "desa_code": LOKSADO})
+    as_officer.accepted(f"/lapangan/kunjungan/{visit}/pulangkan", {"reason": "KK asli tidak dibawa"})
 
 
 # ---------------------------------------------------------------- intake
@@ -266,7 +289,7 @@ def test_intake_posts_refuse_garbage(client, world):
                  {"document_number": "6306-KK-1", "issued_on": TODAY, "stock_code": "XYZ"},
                  {"document_number": "6306-KK-1", "issued_on": TODAY, "stock_code": "BLANGKO_KIA"},
                  *({"document_number": "6306-KK-1", "issued_on": TODAY, "stock_code": "KERTAS_KK", "spoiled": s}
-                   for s in ("-1", "abc", "9999", "1.5", "\x00"))):
+                   for s in ("-1", "abc", "9999", "1.5", "2\x00a"))):
         as_officer.refused(f"/pelayanan/{complete.id}/selesai", data)
 
     for data in ({}, {"applications": [NOT_UUID], "collect_at": "kantor"},
@@ -285,12 +308,20 @@ def test_intake_posts_refuse_garbage(client, world):
                  {"kind": HUGE, "summary": "Data tidak cocok dengan register"}):
         as_officer.refused(f"/pelayanan/{complete.id}/kasus", data)
 
-    for action in ("syarat/" + str(foreign.lines[0].id), "berkas", "selesai", "tanda-terima", "tunda", "tolak",
-                   "kasus"):
-        as_officer.refused(f"/pelayanan/{foreign.id}/{action}", {"reason": "x", "summary": "Data tidak cocok"})
-        as_officer.refused(f"/pelayanan/{uuid.uuid4()}/{action.split('/')[0]}")
-        as_officer.refused(f"/pelayanan/{NOT_UUID}/{action.split('/')[0]}")
-        as_officer.without_token(f"/pelayanan/{complete.id}/{action.split('/')[0]}")
+    for action in ("syarat/{line}", "berkas", "selesai", "tanda-terima", "tunda", "tolak", "kasus"):
+        as_officer.refused(f"/pelayanan/{foreign.id}/" + action.format(line=foreign.lines[0].id),
+                           {"reason": "x", "summary": "Data tidak cocok"})
+        as_officer.refused(f"/pelayanan/{uuid.uuid4()}/" + action.format(line=uuid.uuid4()))
+        as_officer.refused(f"/pelayanan/{NOT_UUID}/" + action.format(line=NOT_UUID))
+        as_officer.without_token(f"/pelayanan/{complete.id}/" + action.format(line=complete.lines[0].id),
+                                 {"state": "tidak_ada", "tunda-reason": "Berkas kurang", "tolak-reason": "Tidak berhak",
+                                  "summary": "Data tidak cocok dengan register", "collect_at": "kantor",
+                                  "applications": [str(complete.id)]})
+
+
+    as_officer.accepted(f"/pelayanan/{complete.id}/selesai", {"document_number": "6306-KK-1", "issued_on": TODAY,
+                                                              "stock_code": "KERTAS_KK", "spoiled": "0"})
+    assert db.session.get(type(complete), complete.id).status == "selesai_lapangan"
 
 
 def test_receipt_posts_refuse_garbage(client, world):
@@ -304,6 +335,7 @@ def test_receipt_posts_refuse_garbage(client, world):
         as_officer.without_token(f"/pelayanan/tanda-terima/{own}/{action}", {"reason": "Salah ketik nama"})
     for reason in ("", HUGE, "\x00 \x00", "   "):
         as_officer.refused(f"/pelayanan/tanda-terima/{own}/batal", {"reason": reason})
+    as_officer.accepted(f"/pelayanan/tanda-terima/{own}/batal", {"reason": "Salah ketik nama"})
 
 
 # ---------------------------------------------------------------- the office
@@ -358,6 +390,7 @@ def test_pickup_desk_posts_refuse_garbage(client, world):
                  {**official, "applications": [str(ready_app.id)], "receiver_nik": "\x00abc"}):
         as_operator.refused(desa_path, data)
     as_operator.without_token(desa_path, {**official, "applications": [str(ready_app.id)]})
+    as_operator.accepted(path, {**me, "applications": [str(ready_app.id)]})
 
 
 def test_operator_queue_posts_refuse_garbage(client, world, make_user):
@@ -386,9 +419,11 @@ def test_operator_queue_posts_refuse_garbage(client, world, make_user):
         as_operator.refused(f"/dokumen/antrean/{processing.id}/tolak", {"reason": reason})
     as_operator.refused(f"/dokumen/antrean/{issued.id}/tolak", {"reason": "Data ganda"})   # issued already
     for print_data in ({"stock_code": "XYZ"}, {"stock_code": HUGE}, {"stock_code": "BLANGKO_KIA"},
-                       *({"stock_code": "BLANGKO_KTP", "spoiled": s} for s in ("abc", "-1", "99999", HUGE, "\x00")),
-                       {"stock_code": "BLANGKO_KTP", "spoiled": "0"}):                  # the warehouse is empty
+                       *({"stock_code": "BLANGKO_KTP", "spoiled": s} for s in ("abc", "-1", "99999", HUGE, "1\x00x"))):
         as_operator.refused(f"/dokumen/antrean/{issued.id}/cetak", print_data)
+    _, body = as_operator.refused(f"/dokumen/antrean/{issued.id}/cetak",             # more than the warehouse has
+                                  {"stock_code": "BLANGKO_KTP", "spoiled": "20"})
+    assert "Blangko KTP-el" in body
     as_operator.refused(f"/dokumen/antrean/{processing.id}/cetak", {"stock_code": "BLANGKO_KTP"})
 
     for action in ("ambil", "nomor", "tolak", "cetak"):
@@ -401,6 +436,11 @@ def test_operator_queue_posts_refuse_garbage(client, world, make_user):
     as_capil.refused(f"/dokumen/antrean/{at_office.id}/ambil")
     as_capil.refused(f"/dokumen/antrean/{processing.id}/nomor", {"document_number": "6306-1", "issued_on": TODAY})
     as_capil.refused("/dokumen/terima", {"application_id": [str(w["own_receipt"].applications[0].id)]})
+
+    client.post_form("/keluar")
+    as_operator = sign_in(client, w["operator"])
+    as_operator.accepted(f"/dokumen/antrean/{processing.id}/nomor", {"document_number": "6306-1", "issued_on": TODAY})
+    as_operator.accepted(f"/dokumen/antrean/{issued.id}/cetak", {"stock_code": "BLANGKO_KTP", "spoiled": "0"})
 
 
 def _csv(*rows: str) -> bytes:
@@ -446,6 +486,8 @@ def test_siak_result_upload_refuses_garbage(client, world):
     as_operator.without_token("/dokumen/siak/hasil", {"action": "apply", "file": (
         io.BytesIO(_csv(f"{processing};6306-1;{TODAY};")), "hasil.csv")}, content_type="multipart/form-data")
     as_operator.without_token("/dokumen/siak/ekspor", {"format": "csv"})
+    as_operator.accepted("/dokumen/siak/hasil", {"action": "apply", "file": (
+        io.BytesIO(_csv(f"{processing};6306-1;{TODAY};")), "hasil.csv")}, content_type="multipart/form-data")
 
 
 def test_public_status_answers_garbage_alike(client, world):
@@ -458,3 +500,5 @@ def test_public_status_answers_garbage_alike(client, world):
         resp, body = visitor.refused("/status", data)
         assert resp.status_code == 422 and "Nomor atau kode cek tidak cocok." in body
         assert "Aluh" not in body
+    resp = visitor.post("/status", {"nomor": ready.number, "kode_cek": ready.check_code})
+    assert resp.status_code == 200 and 'data-state="' in resp.get_data(as_text=True)

@@ -3,6 +3,7 @@ numbers, walk-ins, calling, sending home with the missing-items slip, live count
 acara's figures against the records, returning blanks, and who may see and do what."""
 from __future__ import annotations
 
+import html
 import re
 from datetime import date, timedelta
 
@@ -140,9 +141,12 @@ def test_roster_comes_from_the_village_lists_once(client, login, trip, officer):
 def test_check_in_numbers_the_queue_per_trip_and_stores_the_flags(client, login, trip, officer):
     on_site(trip, officer)
     login(officer)
-    for name in ("Utuh Basrun", "Aluh Masitah"):
+    for waiting, name in enumerate(("Utuh Basrun", "Aluh Masitah"), start=1):
         resp = client.htmx("POST", f"/lapangan/kunjungan/{visit_named(trip, name).id}/hadir")
-        assert resp.status_code == 200 and resp.headers["HX-Trigger"] == "visits-changed"
+        answer = resp.get_data(as_text=True)
+        assert resp.status_code == 200 and "HX-Trigger" not in resp.headers      # no second request for the counts:
+        assert 'id="trip-counts"' in answer and 'hx-swap-oob="true"' in answer   # they come out of band
+        assert f'data-count="menunggu">{waiting}<' in answer
     utuh, aluh = reload(Visit, visit_named(trip, "Utuh Basrun").id), visit_named(trip, "Aluh Masitah")
     assert (utuh.queue_number, aluh.queue_number) == (1, 2)
     assert utuh.status == aluh.status == WAITING and utuh.arrived_at is not None
@@ -156,6 +160,48 @@ def test_check_in_numbers_the_queue_per_trip_and_stores_the_flags(client, login,
     other = on_site(departed_trip(members=[(other_officer, "operator")]), other_officer)
     first = Visit.query.filter_by(trip_id=other.id).first()
     assert services.check_in(first, other_officer).queue_number == 1              # each trip counts from 1
+
+
+def _serve_link(answer: str, visit) -> str:
+    row = answer.split(f'id="visit-{visit.id}"', 1)[1].split("</tr>", 1)[0]
+    return html.unescape(re.search(r'<a href="([^"]+)"[^>]*data-testid="serve"', row).group(1))
+
+
+def test_every_roster_button_answers_with_the_counts_out_of_band(client, login, trip, officer):
+    on_site(trip, officer)
+    login(officer)
+    utuh, galuh = visit_named(trip, "Utuh Basrun"), visit_named(trip, "Galuh Rahmah")
+    steps = [(utuh, "hadir", "menunggu"), (utuh, "panggil", "dipanggil"), (galuh, "tidak-hadir", "tidak_hadir"),
+             (utuh, "antre-lagi", "menunggu")]
+    for visit, action, counted in steps:
+        resp = client.htmx("POST", f"/lapangan/kunjungan/{visit.id}/{action}")
+        answer = resp.get_data(as_text=True)
+        assert resp.status_code == 200, action
+        assert f'id="visit-{visit.id}"' in answer and 'id="trip-counts"' in answer and 'hx-swap-oob="true"' in answer
+        assert re.search(rf'data-count="{counted}">1<', answer), action
+    refused = client.htmx("POST", f"/lapangan/kunjungan/{galuh.id}/panggil")        # not waiting: in the row
+    assert refused.status_code == 422 and 'id="trip-counts"' in refused.get_data(as_text=True)
+
+
+def test_layani_opens_the_new_application_for_a_checked_in_resident(client, login, trip, officer):
+    on_site(trip, officer)
+    utuh = services.check_in(visit_named(trip, "Utuh Basrun"), officer)          # waiting, one service asked
+    aluh = services.call_visit(services.check_in(visit_named(trip, "Aluh Masitah"), officer), officer)
+    galuh = visit_named(trip, "Galuh Rahmah")                                      # not checked in: no Layani
+    db.session.commit()
+    login(officer)
+    page = client.get(f"/lapangan/{trip.id}").get_data(as_text=True)
+    assert _serve_link(page, utuh) == f"/pelayanan/kunjungan/{utuh.id}/baru?layanan=PEREKAMAN:perekaman"
+    assert _serve_link(page, aluh) == f"/pelayanan/kunjungan/{aluh.id}/baru"      # two services asked: she chooses
+    assert 'data-testid="serve"' not in page.split(f'id="visit-{galuh.id}"', 1)[1].split("</tr>", 1)[0]
+    assert 'data-testid="call"' in page.split(f'id="visit-{utuh.id}"', 1)[1].split("</tr>", 1)[0]   # Panggil stays
+
+    form = client.get(_serve_link(page, utuh)).get_data(as_text=True)
+    assert "Permohonan baru" in form and re.search(r'<option selected value="PEREKAMAN:perekaman"', form)
+    application(aluh, officer, "KK", "perubahan")
+    db.session.commit()
+    page = client.get(f"/lapangan/{trip.id}").get_data(as_text=True)
+    assert _serve_link(page, aluh) == f"/lapangan/kunjungan/{aluh.id}"            # has one: the visit page
 
 
 def test_roster_search_by_name_and_queue_number(client, login, trip, officer):
@@ -320,7 +366,7 @@ def test_counts_follow_the_queue(client, login, trip, officer):
     counts = client.htmx("GET", f"/lapangan/{trip.id}/hitungan").get_data(as_text=True)
     assert 'data-count="menunggu">1<' in counts and 'data-count="dipulangkan">1<' in counts
     assert 'data-count="terdaftar">1<' in counts and 'data-count="selesai">0<' in counts
-    assert 'hx-trigger="every 10s, visits-changed from:body"' in counts
+    assert 'hx-trigger="every 10s"' in counts and "hx-swap-oob" not in counts    # polled for other officers' changes
 
 
 # ---------------------------------------------------------------- berita acara and blanks

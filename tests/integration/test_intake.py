@@ -348,6 +348,123 @@ def test_an_upload_over_the_request_limit_keeps_the_page(client, signed_in, visi
     assert resp.status_code == 413 and "Ukuran berkas maksimal 2 MB." in resp.get_data(as_text=True)
 
 
+# ---------------------------------------------------------------- the whole checklist in one form
+
+def _line_block(page: str, line) -> str:
+    return page.split(f'id="line-{line.id}"', 1)[1].split('class="check-line"', 1)[0]
+
+
+def _kia_lines(application):
+    photo = next(l for l in application.lines if l.kind == "photo")
+    documents = [l for l in application.lines if l.kind == "document"]
+    return photo, documents
+
+
+def test_the_whole_checklist_and_its_files_are_saved_in_one_submission(client, signed_in, visit, officer):
+    application = start(visit, officer)
+    photo, documents = _kia_lines(application)
+    data = {f"state:{l.id}": "ada" for l in documents}
+    data.update({f"state:{photo.id}": "tidak_ada",                     # as shown: the photo makes it "ada"
+                 f"file:{photo.id}": (io.BytesIO(PNG), "foto.png"),
+                 f"file:{documents[0].id}": (io.BytesIO(PDF), "akta.pdf"),
+                 "file:": (io.BytesIO(PDF + b"lain"), "lain.pdf"),
+                 f"file:{documents[1].id}": (io.BytesIO(b""), "")})          # an input left empty
+    page = f"/pelayanan/{application.id}"
+    resp = client.post(f"{page}/syarat", data={**data, "csrf_token": client.csrf_token(page)},
+                       content_type="multipart/form-data")
+    assert resp.status_code == 302 and resp.headers["Location"].endswith(page)
+    db.session.expire_all()
+    application = db.session.get(Application, application.id)
+    assert {l.state for l in application.lines} == {"ada"}
+    assert len(application.files) == 3 and {(f.kind, f.line_id) for f in application.files} == {
+        ("foto", photo.id), ("scan", documents[0].id), ("scan", None)}
+    assert application.requirements_complete_at is not None and services.missing_items(application) == []
+    assert "Daftar syarat disimpan." in client.get(page).get_data(as_text=True)
+
+
+def test_the_checklist_form_with_htmx_comes_back_in_place_with_the_missing_list(client, signed_in, visit, officer):
+    application = start(visit, officer)
+    photo, documents = _kia_lines(application)
+    resp = client.htmx("POST", f"/pelayanan/{application.id}/syarat", content_type="multipart/form-data",
+                       data={f"state:{documents[0].id}": "ada"})
+    answer = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and "<html" not in answer
+    assert 'id="checklist"' in answer and "Daftar syarat disimpan." in answer and "Simpan daftar syarat" in answer
+    missing = answer.split('id="missing"', 1)[1]
+    assert 'hx-swap-oob="true"' in answer and documents[0].text not in missing and documents[1].text in missing
+    assert 'value="ada" checked' in _line_block(answer, documents[0])
+    db.session.expire_all()
+    assert db.session.get(type(photo), documents[0].id).state == "ada"
+
+
+def test_one_bad_file_saves_nothing_and_the_form_keeps_what_was_typed(client, signed_in, visit, officer):
+    application = start(visit, officer)
+    photo, documents = _kia_lines(application)
+    data = {f"state:{l.id}": "ada" for l in documents}
+    data.update({f"file:{documents[0].id}": (io.BytesIO(PDF), "akta.pdf"),
+                 f"file:{photo.id}": (io.BytesIO(PDF), "foto.png"),          # a PDF is no photo
+                 f"file:{documents[1].id}": (io.BytesIO(PDF + b"\x00" * (5 * 1024 * 1024)), "kk.pdf")})
+    page = f"/pelayanan/{application.id}"
+    resp = client.post(f"{page}/syarat", data={**data, "csrf_token": client.csrf_token(page)},
+                       content_type="multipart/form-data")
+    answer = resp.get_data(as_text=True)
+    assert resp.status_code == 422
+    assert f'id="file-{photo.id}-error" role="alert">Jenis berkas harus JPG atau PNG.' in answer
+    assert f'id="file-{documents[1].id}-error" role="alert">Ukuran berkas maksimal 5 MB.' in answer
+    assert f'id="file-{documents[0].id}-error"' not in answer
+    assert all('value="ada" checked' in _line_block(answer, l) for l in documents)     # as typed
+    db.session.expire_all()
+    assert ApplicationFile.query.count() == 0                                          # nothing of it saved
+    assert {l.state for l in db.session.get(Application, application.id).lines} == {"tidak_ada"}
+
+
+def test_a_state_not_allowed_is_refused_next_to_its_line_and_nothing_is_saved(client, signed_in, visit, officer):
+    application = start(visit, officer, "AKTA_LAHIR", "baru", name="Bayi", birth_date=TODAY - timedelta(days=3))
+    kk = next(l for l in application.lines if l.text == "Kartu Keluarga (KK)")
+    other = application.lines[0]
+    resp = client.htmx("POST", f"/pelayanan/{application.id}/syarat", content_type="multipart/form-data",
+                       data={f"state:{kk.id}": "sptjm", f"state:{other.id}": "sptjm"})
+    answer = resp.get_data(as_text=True)
+    assert resp.status_code == 422 and "Daftar syarat belum disimpan" in answer
+    assert f'id="state-{kk.id}-error" role="alert">Syarat ini tidak dapat diganti SPTJM.' in answer
+    assert 'value="sptjm" checked' in _line_block(answer, other)                       # kept, not saved
+    db.session.expire_all()
+    assert db.session.get(type(other), other.id).state == "tidak_ada"
+
+
+def test_a_checklist_over_its_request_limit_keeps_the_typed_states(client, signed_in, visit, officer, monkeypatch):
+    from webapp.intake import views
+    monkeypatch.setattr(views, "CHECKLIST_REQUEST_BYTES", 1024 * 1024)
+    application = start(visit, officer)
+    photo, documents = _kia_lines(application)
+    page = f"/pelayanan/{application.id}"
+    resp = client.post(f"{page}/syarat", content_type="multipart/form-data", data={
+        "csrf_token": client.csrf_token(page), f"state:{documents[0].id}": "ada",
+        f"file:{photo.id}": (io.BytesIO(PNG + b"\x00" * (1024 * 1024 + 10)), "foto.png")})
+    answer = resp.get_data(as_text=True)
+    assert resp.status_code == 413 and "Berkas yang dikirim sekaligus melebihi 1 MB." in answer
+    assert 'value="ada" checked' in _line_block(answer, documents[0])
+    assert ApplicationFile.query.count() == 0
+
+
+def test_the_checklist_of_a_closed_application_is_refused_with_the_reason(client, signed_in, visit, officer):
+    application = start(visit, officer)
+    services.postpone_application(application, reason="Akta tertinggal", actor=officer)
+    db.session.commit()
+    resp = client.htmx("POST", f"/pelayanan/{application.id}/syarat", content_type="multipart/form-data",
+                       data={f"state:{application.lines[0].id}": "ada"})
+    assert resp.status_code == 422 and "tidak dapat diubah" in resp.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(type(application.lines[0]), application.lines[0].id).state == "tidak_ada"
+
+
+def test_a_line_of_another_application_is_not_found(client, signed_in, visit, officer):
+    application, other = start(visit, officer), start(visit, officer)
+    resp = client.htmx("POST", f"/pelayanan/{application.id}/syarat", content_type="multipart/form-data",
+                       data={f"state:{other.lines[0].id}": "ada"})
+    assert resp.status_code == 404
+
+
 # ---------------------------------------------------------------- finishing on site
 
 def test_finish_on_site_records_the_document_and_debits_the_trip_stock(client, signed_in, trip, visit, officer):
@@ -369,6 +486,21 @@ def test_finish_on_site_records_the_document_and_debits_the_trip_stock(client, s
     row = inventory.trip_stock(trip.id)["BLANGKO_KIA"]
     assert (row.used, row.spoiled) == (1, 1)
     assert db.session.get(type(visit), visit.id).status == "selesai"        # its only application closed
+
+
+def test_finish_with_htmx_answers_with_the_page_itself(client, signed_in, visit, officer):
+    application = start(visit, officer)
+    tick_all(application, officer)
+    resp = client.htmx("POST", f"/pelayanan/{application.id}/selesai", data={
+        "document_number": "6306-KIA-0004321", "issued_on": TODAY.isoformat(), "stock_code": "BLANGKO_KIA",
+        "spoiled": "0"})
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and "Location" not in resp.headers               # no redirect to follow
+    assert 'id="main"' in page and "Dokumen selesai di lokasi; blangko tercatat terpakai." in page
+    assert 'data-testid="outcome"' in page and "6306-KIA-0004321" in page
+    refused = client.htmx("POST", f"/pelayanan/{start(visit, officer).id}/selesai", data={
+        "document_number": "", "issued_on": TODAY.isoformat(), "stock_code": "BLANGKO_KIA", "spoiled": "0"})
+    assert refused.status_code == 422 and 'id="main"' in refused.get_data(as_text=True)
 
 
 def test_finish_beyond_the_trip_balance_is_refused_and_applies_nothing(client, signed_in, trip, visit, officer):

@@ -15,6 +15,10 @@ ACTION_LABELS = {
     "tambah": _l("menambah"), "ubah": _l("mengubah"), "hapus": _l("menghapus"),
     "reprint": _l("mencetak ulang (salinan)"), "search": _l("mencari"),
     "siak_link": _l("mencatat sambungan SIAK"),
+    "checkout": _l("menyerahkan perjalanan ke node lapangan (check-out)"),
+    "checkin": _l("menerima kembali perjalanan dari node lapangan (check-in)"), "revoke": _l("mencabut"),
+    "sync_push": _l("mengirim perubahan dari node lapangan"), "sync_refused": _l("menolak sinkronisasi"),
+    "sync_conflict": _l("mencatat konflik sinkronisasi"), "sync_pair": _l("memasangkan node lapangan dengan kantor"),
     "login_failed": _l("gagal masuk"), "login_locked": _l("mencoba masuk saat akun terkunci"),
     "account_locked": _l("akun dikunci"), "login_inactive": _l("mencoba masuk dengan akun nonaktif"),
     "login_throttled": _l("mencoba masuk saat harus menunggu (terlalu banyak gagal)"),
@@ -33,6 +37,10 @@ ENTITY_LABELS = {
     "application": _l("permohonan layanan"), "application_requirement": _l("butir kelengkapan permohonan"),
     "application_file": _l("berkas permohonan"), "data_correction": _l("koreksi data"),
     "trip_equipment": _l("peralatan perjalanan"),
+    "sync_node": _l("node lapangan"), "sync_conflict": _l("konflik sinkronisasi"),
+    "trip_checkout": _l("check-out perjalanan"), "sync_media": _l("berkas kiriman node"),
+    "sync_outbox": _l("antrean kirim node"), "sync_applied": _l("kiriman node yang diterapkan"),
+    "sync_feed": _l("kabar perubahan untuk node"), "sync_link": _l("sambungan node ke kantor"),
 }
 
 bp = Blueprint("audit", __name__, url_prefix="/admin/audit")

@@ -29,7 +29,8 @@ from webapp.intake import receipts
 from webapp.intake.models import (APPLICATION_WORKFLOW, COLLECTED, READY, RECEIPT_ACTIVE, RECEIPT_CANCELLED,
                                   RELATIONS, Application, Receipt)
 from webapp.quality.services import normalise_name
-from webapp.wilayah.services import village_label
+from webapp.sync import checkout as trip_checkout   # the office refuses edits while a trip is on the bus
+from webapp.wilayah.services import get_region, village_label
 
 NAME_MATCH_SCORE = 80      # rapidfuzz token-sort ratio on normalised names (spelling variants)
 MAX_LOST_RESULTS = 20
@@ -103,6 +104,8 @@ def find_lost_receipts(name: str | None, birth_date: date | None, desa_code: str
         problems.add("birth_date", _l("Isi tanggal lahir."))
     if not desa_code:
         problems.add("desa_code", _l("Pilih desa."))
+    elif not _is_village(desa_code):
+        problems.add("desa_code", _l("Pilih desa dari daftar."))
     problems.raise_if_any()
     candidates = (Receipt.query.filter(Receipt.holder_birth_date == birth_date, Receipt.desa_code == desa_code,
                                        Receipt.status != RECEIPT_CANCELLED)
@@ -111,6 +114,11 @@ def find_lost_receipts(name: str | None, birth_date: date | None, desa_code: str
     audit("search", actor=actor, entity_type="receipt",
           summary=f"Cari tanda terima hilang (nama, tanggal lahir, {village_label(desa_code)}): {len(found)} hasil")
     return found
+
+
+def _is_village(desa_code: str) -> bool:
+    region = get_region(desa_code[:20])
+    return region is not None and region.is_village
 
 
 def _name_score(wanted: str, holder_name: str | None) -> float:
@@ -168,6 +176,8 @@ def _chosen(applications: list[Application], application_ids, problems: _Problem
 
 def _record_handover(applications: list[Application], receiver: Receiver, *, desa_code: str | None, actor,
                      at: datetime | None, note: str | None = None) -> Handover:
+    for trip_id in {a.trip_id for a in applications}:
+        trip_checkout.ensure_editable_at_office(trip_id)
     at = at or utcnow()
     handover = Handover(
         number=human_number("ST", "handover"), receiver_kind=receiver.kind, receiver_name=receiver.name,

@@ -39,6 +39,7 @@ from webapp.intake.models import (APPLICATION_WORKFLOW, AT_OFFICE, ISSUED, PROCE
                                   REJECTED, Application, DataCorrection, Receipt)
 from webapp.inventory import services as inventory
 from webapp.layanan.catalog import CAPIL, DAFDUK, SERVICES, service_label
+from webapp.sync import checkout as trip_checkout   # the office refuses edits while a trip is on the bus
 
 ONE_HOUR_RULE = timedelta(hours=1)      # files received at the office → document number recorded
 STEP_6_STANDARD = timedelta(minutes=5)  # taken from the queue → document number recorded
@@ -247,6 +248,7 @@ def queue_trips(viewer) -> list[str]:
 def _lock(application: Application) -> None:
     """Read the row again under a write lock (PostgreSQL: SELECT … FOR UPDATE), so that two
     operators, or a double click, cannot both move it: the second one sees the new status."""
+    trip_checkout.ensure_editable_at_office(application.trip_id)
     if inspect(application).persistent:
         db.session.refresh(application, with_for_update=True)
 

@@ -145,7 +145,18 @@ def _print_form(application, form: PrintForm | None = None) -> PrintForm:
     return form
 
 
+def _hidden_form_errors(application, forms) -> list[str]:
+    """The messages of a refused form the page does not show at the application's status (the
+    number typed for one not taken yet, printing before it is issued): shown at the top."""
+    shown_at = {"number": "diproses", "reject": "diproses", "print": "terbit"}
+    return [str(message) for name, form in forms.items()
+            if form is not None and application.status != shown_at[name]
+            for messages in form.errors.values() for message in messages]
+
+
 def _application_page(application, *, status: int = 200, number_form=None, reject_form=None, print_form=None):
+    hidden_errors = _hidden_form_errors(application, {"number": number_form, "reject": reject_form,
+                                                      "print": print_form})
     age, over = queue.one_hour_age(application)
     step6 = (application.document_recorded_at - application.taken_at) \
         if application.document_recorded_at and application.taken_at else None
@@ -155,7 +166,7 @@ def _application_page(application, *, status: int = 200, number_form=None, rejec
     return render_template(
         "documents/queue_application.html", application=application, receipt=receipt, corrections=corrections,
         history=history_of(application), status_label=APPLICATION_WORKFLOW.label, age=age, over=over, standard=queue.ONE_HOUR_RULE, step6=step6,
-        step6_standard=queue.STEP_6_STANDARD, can_work=current_user.role in WORK_ROLES,
+        step6_standard=queue.STEP_6_STANDARD, can_work=current_user.role in WORK_ROLES, hidden_errors=hidden_errors,
         number_form=number_form or DocumentNumberForm(formdata=None),
         reject_form=reject_form or RejectionForm(formdata=None),
         print_form=_print_form(application, print_form)), status

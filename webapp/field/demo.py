@@ -1,12 +1,13 @@
 """Demo of the field service and the documents (issue 8), built through the services so the
 status history, the stock ledger, the change events and the audit log are the real ones:
 
-- order 30: a Loksado request of two weeks ago (its villagers join the demo register, which the
-  quality demo imports at order 40);
-- order 50: a trip of a week ago to Loksado, served and closed (berita acara), whose receipts
-  went through the office: SIAK numbers typed and imported from a result file, printed, handed
-  over to a resident, to family and in bulk to the village official; a few ready for pick-up,
-  issued and waiting for printing, and in the operator queue (one over the 1-hour rule);
+- order 15: a Loksado request of two weeks ago and its trip of a week ago (numbered before the
+  other demo requests and trips; its villagers join the demo register, which the quality demo
+  imports at order 40);
+- order 50: that trip served and closed (berita acara), whose receipts went through the office:
+  SIAK numbers typed and imported from a result file, printed, handed over to a resident, to
+  family and in bulk to the village official; a few ready for pick-up, issued and waiting for
+  printing, and in the operator queue (one over the 1-hour rule);
 - order 55: the trip that left today (trips demo) arrives and serves Malinau: residents waiting,
   at the desk, done, sent home with the slip, absent; applications finished on site, accepted
   with a receipt (one cancelled and issued again), postponed and rejected.
@@ -25,7 +26,7 @@ from itertools import count
 
 from flask import current_app
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy import select
+from sqlalchemy import event, select
 from werkzeug.datastructures import FileStorage
 
 from webapp.auth.services import find_by_username
@@ -61,17 +62,29 @@ def _happened_at(at: datetime):
     times, stock movements, receipts, files) is moved to `at`, keeping their order. The audit
     log is append-only: it keeps when the demo really wrote."""
     mark = utcnow()
-    yield
-    db.session.flush()
+    session = db.session()
+    written: dict[int, object] = {}
+
+    def collect(flushing, _context, _instances) -> None:
+        # The identity map holds flushed rows weakly: keep the ones written here until moved.
+        for obj in list(flushing.new) + list(flushing.dirty):
+            written[id(obj)] = obj
+
+    event.listen(session, "before_flush", collect)
+    try:
+        yield
+        session.flush()
+    finally:
+        event.remove(session, "before_flush", collect)
     shift = at - mark
-    for obj in list(db.session.identity_map.values()):
+    for obj in list(written.values()) + list(session.identity_map.values()):
         if isinstance(obj, AuditEntry):
             continue
         for name in _time_attrs(type(obj)):
             value = obj.__dict__.get(name)
             if value is not None and value >= mark:
                 setattr(obj, name, value + shift)
-    db.session.flush()
+    session.flush()
 
 
 @contextmanager
@@ -150,33 +163,32 @@ def _apply(visit, service: str, subtype: str, actor, *, subject=None, event_date
 def _tick(application, actor, *, missing: tuple[str, ...] = (), sptjm: tuple[str, ...] = (), photo: int | None = None,
           scan: int | None = None) -> None:
     """The checklist as the officer fills it: the first line of each group of alternatives is
-    present (a line whose text contains one of `sptjm` is replaced by an SPTJM instead, one in
-    `missing` stays missing); the photo line gets a generated pas foto, the first document line
-    a generated scan."""
+    present, or the line whose text contains one of `sptjm` is replaced by an SPTJM; a line
+    matching `missing` stays missing. The photo line gets a generated pas foto (no `photo`: it
+    stays missing), the first present document line a generated scan."""
     from webapp.intake import services as intake
     from webapp.intake.models import PRESENT, SPTJM
     from webapp.synthetic.images import portrait_png, scan_png
 
-    scanned = False
+    def matches(line, texts) -> bool:
+        return any(text.lower() in line.text.lower() for text in texts)
+
     for group in intake.line_groups(application):
-        line = next((l for l in group if any(t in l.text for t in sptjm)), group[0])
-        if any(t in line.text for t in missing):
+        line = next((l for l in group if l.sptjm_allowed and matches(l, sptjm)), group[0])
+        if matches(line, missing):
             continue
         if line.kind == "photo":
             if photo is not None:
                 intake.attach_file(application, _upload(portrait_png(photo, red=photo % 2 == 0), "pas-foto.png"),
                                    kind=intake.PHOTO, line=line, actor=actor)
-            else:
-                intake.set_line_state(line, PRESENT, actor=actor)
-        elif scan is not None and not scanned and line.kind == "document" and line not in ():
+        elif line.sptjm_allowed and matches(line, sptjm):
+            intake.set_line_state(line, SPTJM, actor=actor)
+        elif scan is not None and line.kind == "document":
             intake.attach_file(application, _upload(scan_png(scan), "pindaian.png"), kind=intake.SCAN, line=line,
                                actor=actor)
-            scanned = True
-            if any(t in line.text for t in sptjm) and line.sptjm_allowed:
-                intake.set_line_state(line, SPTJM, actor=actor)
+            scan = None
         else:
-            replaced = any(t in line.text for t in sptjm) and line.sptjm_allowed
-            intake.set_line_state(line, SPTJM if replaced else PRESENT, actor=actor)
+            intake.set_line_state(line, PRESENT, actor=actor)
 
 
 def _finish(application, actor, day: date, *, spoiled: int = 0):
@@ -194,7 +206,7 @@ def _receipt(visit, applications, actor, collect_at: str, issued_on: date):
     return receipt
 
 
-# ---------------------------------------------------------------- order 30: the Loksado request
+# ---------------------------------------------------------------- order 15: the Loksado request and trip
 
 @dataclass(frozen=True)
 class Villager:
@@ -242,12 +254,13 @@ def _villager_nik(villager: Villager, day: date) -> str | None:
 
 
 def _villager_kk(villager: Villager) -> str:
-    return f"6306101503{15:02d}{villager.family:04d}"
+    return f"630610150315{villager.family:04d}"      # area, issue date 15-03-2015, serial
 
 
-@demo_loader(order=30)
-def load_field_requests() -> list[str]:
-    """The letter of the earlier Loksado trip, registered and disposed two weeks ago."""
+@demo_loader(order=15)
+def load_earlier_request() -> list[str]:
+    """The letter of the earlier Loksado trip, registered and disposed two weeks ago, and the
+    trip scheduled for it."""
     from webapp.requests import services as requests
     from webapp.requests.importer import ResidentRow
     from webapp.requests.models import VillageRequest
@@ -276,11 +289,14 @@ def load_field_requests() -> list[str]:
     with _happened_at(registered + timedelta(minutes=7)):
         requests.dispose_request(req, divisions=["dafduk", "capil"], due_date=day - timedelta(days=1),
                                  instruction="Jadwalkan bersama Pencapil; banyak akta kelahiran.", actor=users["kadis"])
-    return [f"Lapangan: permohonan {FINISHED_LETTER} (Loksado, {len(LOKSADO_LIST)} warga) untuk perjalanan "
-            f"{day:%d-%m-%Y}."]
+    try:
+        with db.session.begin_nested():
+            trip = _schedule_finished_trip(req, users, day)
+    except DomainError as error:
+        return [f"Lapangan: perjalanan Loksado {day:%d-%m-%Y} tidak dijadwalkan: {error.message}"]
+    return [f"Lapangan: permohonan {FINISHED_LETTER} (Loksado, {len(LOKSADO_LIST)} warga), perjalanan "
+            f"{trip.number} {day:%d-%m-%Y}."]
 
-
-# ---------------------------------------------------------------- order 50: the finished trip
 
 SHARED_FOR_FINISHED = ("KP/LT/2023/001", "KP/PR/2023/001", "KP/PK/2023/001", "KP/PS/2023/001",
                        "KP/KM/2023/002", "KP/KM/2024/003", "KP/CR/2023/001", "KP/SC/2023/001", "KP/RK/2023/001",
@@ -320,14 +336,13 @@ def _schedule_finished_trip(req, users, day: date):
     return trip
 
 
+# ---------------------------------------------------------------- order 50: the trip served and closed
+
 class _Desk:
     """One officer's desk on a service day: call, take applications, close them, at given times."""
 
     def __init__(self, trip, officer, day: date):
         self.trip, self.officer, self.day = trip, officer, day
-
-    def visit(self, key_or_visit, by_name: dict):
-        return by_name[key_or_visit] if isinstance(key_or_visit, str) else key_or_visit
 
     def call(self, visit, at: datetime):
         from webapp.field import services as field
@@ -386,9 +401,8 @@ def _serve_loksado(trip, users, day: date) -> dict:
         with _happened_at(_wita(day, "08:12")):
             field.ensure_roster(trip, officer)
         by_key = {_key_of(v): v for v in field.roster(trip)}
-        arrivals = [k for k in ("aldi", "nur", "galuh", "rizky", "utuh", "putri", "hairani", "rabiatul", "saberi",
-                                "aulia", "fadli", "kaspul", "mahmud", "jamilah", "siti", "jumiati", "masliani",
-                                "anang", "amat")]
+        arrivals = ("aldi", "nur", "galuh", "rizky", "utuh", "putri", "hairani", "rabiatul", "saberi", "aulia",
+                    "fadli", "kaspul", "mahmud", "jamilah", "siti", "jumiati", "masliani", "anang", "amat")
         for minute, key in enumerate(arrivals):
             with _happened_at(_wita(day, "08:14") + timedelta(minutes=3 * minute)):
                 field.check_in(by_key[key], officer)
@@ -427,11 +441,11 @@ def _serve_loksado(trip, users, day: date) -> dict:
         with _happened_at(step(4)):
             trips.set_siak_link(trip, False, actor=officer)      # the signal goes: receipts from here on
 
-        plan = [  # key, service, subtype, desk, collect at, ticks, closing
+        plan = [  # key, service, subtype, desk, collect at, checklist
             ("galuh", "KTP_EL", "rusak", dafduk, "kantor", {"scan": 13}),
             ("rizky", "KIA", "5_17", dafduk, "kantor", {"photo": 14}),
             ("utuh", "KK", "tambah_anggota", dafduk, "desa", {"scan": 15}),
-            ("putri", "AKTA_LAHIR", "baru", capil, "desa", {"sptjm": ("SPTJM kebenaran data kelahiran",), "scan": 16}),
+            ("putri", "AKTA_LAHIR", "baru", capil, "desa", {"sptjm": ("Surat keterangan lahir",), "scan": 16}),
             ("hairani", "KIA", "bawah_5", dafduk, "desa", {}),
             ("rabiatul", "KTP_EL", "perubahan", dafduk, "desa", {"scan": 17}),
             ("saberi", "KK", "pisah", dafduk, "desa", {}),
@@ -442,12 +456,12 @@ def _serve_loksado(trip, users, day: date) -> dict:
             ("siti", "AKTA_LAHIR", "baru", capil, "kantor", {"sptjm": ("Buku nikah",), "scan": 22}),
             ("jumiati", "KTP_EL", "perubahan", dafduk, "kantor", {}),
         ]
-        for key, service, subtype, desk, collect_at, ticks in plan:
+        for n, (key, service, subtype, desk, collect_at, ticks) in enumerate(plan):
             v = by_key[key]
-            desk.call(v, step(3))
+            desk.call(v, step(2 + n % 3))
             application = desk.take(v, service, subtype, step(2))
-            desk.tick(application, step(4), **ticks)
-            receipts[key] = desk.receipt(v, [application], step(5), collect_at)
+            desk.tick(application, step(3 + 2 * n % 5), **ticks)
+            receipts[key] = desk.receipt(v, [application], step(4 + n % 4), collect_at)
             apps[key] = [application]
 
         v = by_key["jamilah"]             # her husband died seven weeks ago: a late report
@@ -535,7 +549,8 @@ def _office_work(trip, served: dict, users, day: date, now: datetime) -> None:
             queue.record_document_number(application, _document_number(application.service_code, office_day[0]),
                                          office_day[0], actor=operator, today=office_day[0])
         t += timedelta(minutes=1)
-    exported = queue.export_ready(actor=operator, formats=("json",), at=t)   # the other three, through SIAK files
+    with _happened_at(t):                            # the other three through the SIAK files
+        exported = queue.export_ready(actor=operator, formats=("json",), at=t)
     t += timedelta(minutes=6)
     results = [{"id_permohonan": str(a.id), "no_dokumen": _document_number(a.service_code, office_day[0]),
                 "tgl_terbit": office_day[0].isoformat()} for a in exported.applications if a is not apps["jumiati"][0]]
@@ -543,7 +558,8 @@ def _office_work(trip, served: dict, users, day: date, now: datetime) -> None:
                     "alasan_tolak": "NIK terdaftar ganda dengan penduduk lain di SIAK; perlu verifikasi Ditjen "
                                     "Dukcapil sebelum data dapat diubah."})
     data = json.dumps({"format": "ketupat-pecel/siak-hasil", "versi": 1, "hasil": results}).encode()
-    queue.import_results(data, filename=f"siak-hasil-{office_day[0]:%Y%m%d}-0915.json", actor=operator, at=t)
+    with _happened_at(t):
+        queue.import_results(data, filename=f"siak-hasil-{office_day[0]:%Y%m%d}.json", actor=operator, at=t)
 
     printed_first = ["galuh", "rizky", "utuh", "putri", "hairani"]
     for minutes, key in enumerate(printed_first):
@@ -589,15 +605,14 @@ def load_finished_trip() -> list[str]:
 
     users = _users()
     req = VillageRequest.query.filter_by(letter_number=FINISHED_LETTER).first()
-    if req is None or any(u is None for u in users.values()):
-        return ["Lapangan: permohonan atau akun demo belum ada, perjalanan selesai dilewati."]
-    if trips.active_trip_of_request(req.id) is not None or req.status != "didisposisi":
+    trip = trips.active_trip_of_request(req.id) if req is not None else None
+    if trip is None or any(u is None for u in users.values()):
+        return ["Lapangan: perjalanan Loksado atau akun demo belum ada, perjalanan selesai dilewati."]
+    if trip.status != "dijadwalkan":
         return _finished_summary(req)
-    day = _service_day(wita_today())
-    now = utcnow()
+    day, now = trip.start_date, utcnow()
     try:
         with db.session.begin_nested():      # a failed part leaves the rest of the demo
-            trip = _schedule_finished_trip(req, users, day)
             served = _serve_loksado(trip, users, day)
             _office_work(trip, served, users, day, now)
     except DomainError as error:
@@ -610,25 +625,26 @@ def _finished_summary(req) -> list[str]:
     from webapp.intake.models import Receipt
     from webapp.trips import services as trips
 
-    trip = next((t for t in trips_of_request(req) if t.status == "selesai"), None)
+    trip = next((t for t in _trips_of_request(req) if t.status == "selesai"), None)
     if trip is None:
         return []
     receipts = list(db.session.execute(select(Receipt).where(Receipt.trip_id == trip.id)
                                        .order_by(Receipt.number)).scalars())
-    states: dict[str, list[Receipt]] = {}
+    states: dict[str, list] = {}
     for receipt in receipts:
-        states.setdefault(derive_status(receipt).state, []).append(receipt)
+        public = derive_status(receipt)
+        states.setdefault(public.state, []).append((receipt, public))
     lines = [f"Lapangan: perjalanan {trip.number} ({trips.desa_name(req.desa_code)}, {trip.start_date:%d-%m-%Y}) "
              f"selesai; {len(receipts)} tanda terima: "
-             + ", ".join(f"{state} {len(found)}" for state, found in sorted(states.items()))]
+             + ", ".join(f"{found[0][1].label.lower()} {len(found)}" for found in states.values())]
     for state in ("siap_diambil", "diproses"):
         if states.get(state):
-            receipt = states[state][0]
-            lines.append(f"  coba /status: {receipt.number} kode cek {receipt.check_code} ({state})")
+            receipt, public = states[state][0]
+            lines.append(f"  Coba /status: {receipt.number}, kode cek {receipt.check_code} ({public.label.lower()})")
     return lines
 
 
-def trips_of_request(req) -> list:
+def _trips_of_request(req) -> list:
     from webapp.trips.models import Trip, TripRequest
     return list(db.session.execute(select(Trip).join(TripRequest, TripRequest.trip_id == Trip.id)
                                    .where(TripRequest.request_id == req.id)).scalars())
@@ -640,7 +656,7 @@ def _departed_today():
     from webapp.trips.demo import DEPARTED_CANDIDATES, _requests_by_letter
     from webapp.trips.models import ARRIVED, DEPARTED
     for req in _requests_by_letter(DEPARTED_CANDIDATES):
-        for trip in trips_of_request(req):
+        for trip in _trips_of_request(req):
             if trip.status in (DEPARTED, ARRIVED) and trip.start_date == wita_today():
                 return trip
     return None
@@ -658,11 +674,12 @@ def _move_departure(trip, at: datetime) -> None:
 
 
 def _pick(visits: list, used: set, service: str, subtype: str, *, ages: range | None = None):
-    """The first resident not yet given a part whose list asks for this service."""
+    """The youngest resident not yet given a part whose list asks for this service (and of
+    these ages today)."""
     from webapp.field import services as field
     wanted = field.requested_services(visits)
     today = wita_today()
-    for visit in sorted(visits, key=lambda v: (v.birth_date or today, v.name), reverse=ages is None):
+    for visit in sorted(visits, key=lambda v: (v.birth_date or today, v.name), reverse=True):
         if visit.id in used or (service, subtype) not in wanted.get(visit.id, []):
             continue
         if ages is not None and (visit.birth_date is None or field.age_on(visit.birth_date, today) not in ages):
@@ -677,164 +694,207 @@ def _walk_in_mother(trip):
     from webapp.field.models import Visit
     from webapp.quality import services as quality
     from webapp.quality.models import Person
-    desa = trip.requests[0].request.desa_code if trip.requests else None
+    from webapp.trips import services as trips
+    desa = trips.requests_of(trip)[0].desa_code
     on_trip = set(db.session.execute(select(Visit.nik).where(Visit.trip_id == trip.id)).scalars())
     today = wita_today()
     for person in db.session.execute(quality.current_persons().where(
-            Person.desa_code == desa, Person.sex == "P", Person.birth_date.between(
+            Person.desa_code == desa, Person.sex == "P", Person.no_kk.isnot(None), Person.birth_date.between(
                 _years_before(today, 38), _years_before(today, 21))).order_by(Person.row_no).limit(50)).scalars():
         if person.nik and person.nik not in on_trip:
             return person
     return None
 
 
-def _serve_today(trip, users, now: datetime) -> list[str]:
+def _walk_in(trip, officer, at: datetime):
     from webapp.field import services as field
     from webapp.field.services import WalkInInput
-    from webapp.intake import receipts as receipt_service
-    from webapp.intake import services as intake
     from webapp.requests.demo import make_nik
     from webapp.trips import services as trips
 
-    team = [m.user for m in trip.members]
-    officer = team[0]
-    colleague = team[1] if len(team) > 1 else officer
-    today = wita_today()
-    arrival = now - timedelta(hours=2, minutes=30)
-    _move_departure(trip, arrival - timedelta(hours=1, minutes=35))
-    notes = []
-    with _on_node(trip.node_code):
-        with _happened_at(arrival):
-            trips.record_arrival(trip, actor=officer)
-        with _happened_at(arrival + timedelta(minutes=2)):
-            trips.set_siak_link(trip, True, actor=officer)
-        with _happened_at(arrival + timedelta(minutes=3)):
-            field.ensure_roster(trip, officer)
-        visits = field.roster(trip)
-        used: set = set()
-        cast = {
-            "ktp": _pick(visits, used, "KTP_EL", "baru"),
-            "kia6": _pick(visits, used, "KIA", "5_17", ages=range(5, 9)),
-            "death": _pick(visits, used, "AKTA_MATI", "baru"),
-            "change": _pick(visits, used, "KK", "perubahan"),
-            "damaged": _pick(visits, used, "KTP_EL", "rusak"),
-            "reported": _pick(visits, used, "AKTA_MATI", "baru"),
-            "home": _pick(visits, used, "KIA", "5_17"),
-            "desk": _pick(visits, used, "KIA", "5_17"),
-            "absent": _pick(visits, used, "KTP_EL", "baru"),
-            "waiting1": _pick(visits, used, "KTP_EL", "baru"),
-            "waiting2": _pick(visits, used, "KIA", "5_17"),
-        }
-        missing = [k for k, v in cast.items() if v is None]
-        if missing:
-            notes.append("Lapangan: daftar desa tidak memuat warga untuk: " + ", ".join(missing))
-        order = ("ktp", "kia6", "death", "change", "damaged", "reported", "home", "desk", "waiting1", "waiting2")
-        for n, key in enumerate(k for k in order if cast.get(k) is not None):
-            with _happened_at(arrival + timedelta(minutes=5 + 2 * n + (25 if key.startswith("waiting") else 0))):
-                field.check_in(cast[key], officer)
-        mother = _walk_in_mother(trip)
-        born = _years_before(today, 27, 60)
-        walk_in = WalkInInput(name=mother.name.title() if mother else "Norma Yanti",
-                              nik=mother.nik if mother else make_nik("63.06.10", born, "P", 7001),
-                              sex="P", birth_date=mother.birth_date if mother else born,
-                              no_kk=mother.no_kk if mother else None,
-                              desa_code=trip.requests[0].request.desa_code, phone="081250004321")
-        with _happened_at(arrival + timedelta(minutes=45)):
-            cast["walkin"] = field.add_walk_in(trip, walk_in, officer)
+    mother = _walk_in_mother(trip)
+    born = _years_before(wita_today(), 27, 60)
+    data = WalkInInput(name=mother.name.title() if mother else "Norma Yanti",
+                       nik=mother.nik if mother else make_nik("63.06.10", born, "P", 7001), sex="P",
+                       birth_date=mother.birth_date if mother else born, no_kk=mother.no_kk if mother else None,
+                       desa_code=trips.requests_of(trip)[0].desa_code, phone="081250004321")
+    with _happened_at(at):
+        return field.add_walk_in(trip, data, officer)
 
-        desk = _Desk(trip, officer, today)
-        other = _Desk(trip, colleague, today)
-        at = arrival + timedelta(minutes=8)
 
-        def step(minutes: int) -> datetime:
-            nonlocal at
-            at += timedelta(minutes=minutes)
-            return at
+class _Today:
+    """Today's service in Malinau, one resident after another; each part in its own savepoint,
+    so a village list that lacks someone (or a rule that refuses) leaves the rest."""
 
-        if cast["ktp"] is not None:               # 17 years old: recorded and printed on the spot
-            v = cast["ktp"]
-            desk.call(v, step(0))
-            ktp = desk.take(v, "KTP_EL", "baru", step(2))
-            rekam = desk.take(v, "PEREKAMAN", "perekaman", step(1))
-            desk.tick(ktp, step(1))
-            desk.tick(rekam, step(1))
-            desk.finish(rekam, step(5))
-            desk.finish(ktp, step(4))
-        if cast["kia6"] is not None:              # a six-year-old's KIA with its photo, one card spoiled
-            v = cast["kia6"]
-            desk.call(v, step(2))
-            kia = desk.take(v, "KIA", "5_17", step(1), note="Didampingi ibu kandung")
-            desk.tick(kia, step(3), photo=31, scan=32)
-            desk.finish(kia, step(5), spoiled=1)
-        if cast["death"] is not None:             # a father's death, the new KK: a receipt
-            v = cast["death"]
-            other.call(v, step(2))
-            father = intake.Subject(name="Asnawi bin Saleh", relation="anak", sex="L",
-                                    birth_date=_years_before(today, 79, 30), birth_place="Loksado", no_kk=v.no_kk,
-                                    address="Desa Malinau RT 001/RW 001", married=True)
-            death = other.take(v, "AKTA_MATI", "baru", step(2), subject=father, event_date=today - timedelta(days=18))
-            subject = _subject_of(v, colleague)
-            subject.address = "Desa Malinau RT 003/RW 001"      # moved within the village: a correction
-            kk = other.take(v, "KK", "kepala_meninggal", step(2), subject=subject)
-            other.tick(death, step(2), scan=33)
-            other.tick(kk, step(1))
-            other.receipt(v, [death, kk], step(6), "desa")
-        v = cast["walkin"]                        # a late birth (day 75) with SPTJM; receipt reissued
-        desk.call(v, step(3))
+    def __init__(self, trip, now: datetime):
+        team = [m.user for m in trip.members]
+        self.trip, self.now, self.today = trip, now, wita_today()
+        self.officer, self.colleague = team[0], team[1] if len(team) > 1 else team[0]
+        self.desk, self.other = _Desk(trip, self.officer, self.today), _Desk(trip, self.colleague, self.today)
+        self.arrival = now - timedelta(hours=2, minutes=30)
+        self.at = self.arrival + timedelta(minutes=8)
+        self.notes: list[str] = []
+
+    def step(self, minutes: int) -> datetime:
+        self.at += timedelta(minutes=minutes)
+        return self.at
+
+    def part(self, label: str, visit, serve) -> None:
+        if visit is None:
+            self.notes.append(f"Lapangan: daftar desa tidak memuat warga untuk bagian \"{label}\", dilewati.")
+            return
+        try:
+            with db.session.begin_nested():
+                serve(visit)
+        except DomainError as error:
+            self.notes.append(f"Lapangan: bagian \"{label}\" dilewati: {error.message}")
+
+    # --- the residents' parts
+
+    def recorded_and_printed(self, v) -> None:          # 17 years old: recorded and printed on the spot
+        desk = self.desk
+        desk.call(v, self.step(0))
+        ktp = desk.take(v, "KTP_EL", "baru", self.step(2))
+        rekam = desk.take(v, "PEREKAMAN", "perekaman", self.step(1))
+        desk.tick(ktp, self.step(1))
+        desk.tick(rekam, self.step(1))
+        desk.finish(rekam, self.step(5))
+        desk.finish(ktp, self.step(4))
+
+    def kia_with_photo(self, v) -> None:                # a six-year-old's KIA with its photo, a card spoiled
+        desk = self.desk
+        desk.call(v, self.step(2))
+        kia = desk.take(v, "KIA", "5_17", self.step(1), note="Didampingi ibu kandung")
+        desk.tick(kia, self.step(3), photo=31, scan=32)
+        desk.finish(kia, self.step(5), spoiled=1)
+
+    def death_and_new_kk(self, v) -> None:              # a father's death, the new KK: one receipt
+        from webapp.intake import services as intake
+        other = self.other
+        other.call(v, self.step(2))
+        father = intake.Subject(name="Asnawi bin Saleh", relation="anak", sex="L",
+                                birth_date=_years_before(self.today, 79, 30), birth_place="Loksado", no_kk=v.no_kk,
+                                address="Desa Malinau RT 001/RW 001", married=True)
+        death = other.take(v, "AKTA_MATI", "baru", self.step(2), subject=father,
+                           event_date=self.today - timedelta(days=18))
+        subject = _subject_of(v, self.colleague)
+        subject.address = "Desa Malinau RT 003/RW 001"      # moved within the village: noted as a correction
+        kk = other.take(v, "KK", "kepala_meninggal", self.step(2), subject=subject)
+        other.tick(death, self.step(2), scan=33)
+        other.tick(kk, self.step(1))
+        other.receipt(v, [death, kk], self.step(6), "desa")
+
+    def late_birth(self, v) -> None:                    # day 75, SPTJM; the receipt reissued
+        from webapp.intake import receipts as receipt_service
+        from webapp.intake import services as intake
+        desk = self.desk
+        desk.call(v, self.step(3))
         baby = intake.Subject(name="Muhammad Alfarizi", relation="orang_tua", sex="L",
-                              birth_date=today - timedelta(days=75), birth_place="Malinau", no_kk=v.no_kk)
-        birth = desk.take(v, "AKTA_LAHIR", "baru", step(2), subject=baby, event_date=baby.birth_date)
-        desk.tick(birth, step(4), sptjm=("Buku nikah",), scan=34)
-        first = desk.receipt(v, [birth], step(5), "desa")
-        with _happened_at(step(2)):
+                              birth_date=self.today - timedelta(days=75), birth_place="Malinau", no_kk=v.no_kk)
+        birth = desk.take(v, "AKTA_LAHIR", "baru", self.step(2), subject=baby, event_date=baby.birth_date)
+        desk.tick(birth, self.step(4), sptjm=("Buku nikah",), scan=34)
+        first = desk.receipt(v, [birth], self.step(5), "desa")
+        with _happened_at(self.step(2)):
             receipt_service.cancel_receipt(first, "Salah tempat pengambilan: ibu akan mengambil sendiri di kantor "
-                                                  "Disdukcapil.", actor=officer)
-        second = desk.receipt(v, [birth], step(1), "kantor")
-        with _happened_at(step(1)):
-            receipt_service.reprint_receipt(second, actor=officer)
-        if cast["change"] is not None:            # a paper missing: postponed
-            v = cast["change"]
-            desk.call(v, step(2))
-            application = desk.take(v, "KK", "perubahan", step(2))
-            desk.tick(application, step(3), missing=("Bukti peristiwa",))
-            desk.postpone(application, step(3), "Bukti perubahan data (ijazah) tidak dibawa; warga kembali pada "
-                                                "kunjungan berikutnya.")
-        if cast["damaged"] is not None:           # a data problem for the centre: a case, postponed
-            v = cast["damaged"]
-            desk.call(v, step(2))
-            application = desk.take(v, "KTP_EL", "rusak", step(2))
-            with _happened_at(step(3)):
-                case = intake.open_quality_case(application, actor=officer,
-                                                summary="Tanggal lahir pada KTP-el lama berbeda dengan database "
-                                                        "kependudukan; mohon verifikasi pusat.")
-            desk.postpone(application, step(3), f"Menunggu verifikasi pusat atas kasus {case.number}.")
-        if cast["reported"] is not None:          # already registered: rejected; the KK goes ahead
-            v = cast["reported"]
-            other.call(v, step(2))
-            wife = intake.Subject(name="Salasiah binti Mahmud", relation="suami_istri", sex="P",
-                                  birth_date=_years_before(today, 64, 12), birth_place="Malinau", no_kk=v.no_kk,
-                                  married=True)
-            death = other.take(v, "AKTA_MATI", "baru", step(2), subject=wife, event_date=today - timedelta(days=20))
-            kk = other.take(v, "KK", "kepala_meninggal", step(1))
-            other.reject(death, step(3), "Kematian ini sudah tercatat di SIAK: kutipan akta kematian telah terbit "
-                                         "dan dibawa warga.")
-            other.tick(kk, step(2))
-            other.receipt(v, [kk], step(5), "kantor")
-        if cast["home"] is not None:              # sent home with the slip
-            v = cast["home"]
-            desk.call(v, step(2))
-            application = desk.take(v, "KIA", "5_17", step(2))
-            desk.tick(application, step(2), missing=("akta kelahiran", "KTP-el kedua orang tua", "Pas foto"))
-            desk.send_home(v, step(3), "Kutipan akta kelahiran anak dan KTP-el orang tua tidak dibawa.")
-        if cast["absent"] is not None:
-            with _happened_at(step(2)):
-                field.mark_absent(cast["absent"], officer)
-        if cast["desk"] is not None:              # at the desk now, checklist half done
-            v = cast["desk"]
-            desk.call(v, now - timedelta(minutes=7))
-            application = desk.take(v, "KIA", "5_17", now - timedelta(minutes=5))
-            desk.tick(application, now - timedelta(minutes=3), missing=("KTP-el kedua orang tua", "Pas foto"))
-    return notes
+                                                  "Disdukcapil.", actor=self.officer)
+        second = desk.receipt(v, [birth], self.step(1), "kantor")
+        with _happened_at(self.step(1)):
+            receipt_service.reprint_receipt(second, actor=self.officer)
+
+    def postponed(self, v) -> None:                     # a paper missing
+        desk = self.desk
+        desk.call(v, self.step(2))
+        application = desk.take(v, "KK", "perubahan", self.step(2))
+        desk.tick(application, self.step(3), missing=("Bukti peristiwa",))
+        desk.postpone(application, self.step(3), "Bukti perubahan data (ijazah) tidak dibawa; warga kembali pada "
+                                                 "kunjungan berikutnya.")
+
+    def case_for_the_centre(self, v) -> None:           # a data problem: a case, postponed until verified
+        from webapp.intake import services as intake
+        desk = self.desk
+        desk.call(v, self.step(2))
+        application = desk.take(v, "KTP_EL", "rusak", self.step(2))
+        with _happened_at(self.step(3)):
+            case = intake.open_quality_case(application, actor=self.officer,
+                                            summary="Tanggal lahir pada KTP-el lama berbeda dengan database "
+                                                    "kependudukan; mohon verifikasi pusat.")
+        desk.postpone(application, self.step(3), f"Menunggu verifikasi pusat atas kasus {case.number}.")
+
+    def already_registered(self, v) -> None:            # the death is on record: rejected; the KK goes ahead
+        from webapp.intake import services as intake
+        other = self.other
+        other.call(v, self.step(2))
+        wife = intake.Subject(name="Salasiah binti Mahmud", relation="suami_istri", sex="P",
+                              birth_date=_years_before(self.today, 64, 12), birth_place="Malinau", no_kk=v.no_kk,
+                              married=True)
+        death = other.take(v, "AKTA_MATI", "baru", self.step(2), subject=wife,
+                           event_date=self.today - timedelta(days=20))
+        kk = other.take(v, "KK", "kepala_meninggal", self.step(1))
+        other.reject(death, self.step(3), "Kematian ini sudah tercatat di SIAK: kutipan akta kematian telah terbit "
+                                          "dan dibawa warga.")
+        other.tick(kk, self.step(2))
+        other.receipt(v, [kk], self.step(5), "kantor")
+
+    def sent_home(self, v) -> None:                     # with the missing-items slip
+        desk = self.desk
+        desk.call(v, self.step(2))
+        application = desk.take(v, "KIA", "5_17", self.step(2))
+        desk.tick(application, self.step(2), missing=("akta kelahiran", "KTP-el kedua orang tua", "Pas foto"))
+        desk.send_home(v, self.step(3), "Kutipan akta kelahiran anak dan KTP-el orang tua tidak dibawa.")
+
+    def absent(self, v) -> None:
+        from webapp.field import services as field
+        with _happened_at(self.step(2)):
+            field.mark_absent(v, self.officer)
+
+    def at_the_desk(self, v) -> None:                   # called a few minutes ago, checklist half done
+        desk, now = self.desk, self.now
+        desk.call(v, now - timedelta(minutes=7))
+        application = desk.take(v, "KIA", "5_17", now - timedelta(minutes=5))
+        desk.tick(application, now - timedelta(minutes=3), missing=("KTP-el kedua orang tua", "Pas foto"))
+
+
+def _serve_today(trip, now: datetime) -> list[str]:
+    from webapp.field import services as field
+    from webapp.trips import services as trips
+
+    day = _Today(trip, now)
+    _move_departure(trip, day.arrival - timedelta(hours=1, minutes=35))
+    with _on_node(trip.node_code):
+        with _happened_at(day.arrival):
+            trips.record_arrival(trip, actor=day.officer)
+        with _happened_at(day.arrival + timedelta(minutes=2)):
+            trips.set_siak_link(trip, True, actor=day.officer)
+        with _happened_at(day.arrival + timedelta(minutes=3)):
+            field.ensure_roster(trip, day.officer)
+        visits, used = field.roster(trip), set()
+        adults, children = range(17, 60), range(5, 17)
+        cast = [  # label, resident, part (in the order they are served); checked in unless absent
+            ("KTP-el dan perekaman selesai di lokasi", _pick(visits, used, "KTP_EL", "baru", ages=adults),
+             day.recorded_and_printed),
+            ("KIA anak 6 tahun", _pick(visits, used, "KIA", "5_17", ages=range(5, 9)), day.kia_with_photo),
+            ("akta kematian dan KK", _pick(visits, used, "AKTA_MATI", "baru"), day.death_and_new_kk),
+            ("ditunda", _pick(visits, used, "KK", "perubahan"), day.postponed),
+            ("kasus kualitas data", _pick(visits, used, "KTP_EL", "rusak"), day.case_for_the_centre),
+            ("ditolak", _pick(visits, used, "AKTA_MATI", "baru"), day.already_registered),
+            ("dipulangkan", _pick(visits, used, "KIA", "5_17", ages=children), day.sent_home),
+        ]
+        desk_visit = _pick(visits, used, "KIA", "5_17", ages=children)
+        absent = _pick(visits, used, "KTP_EL", "baru")
+        waiting = [v for v in (_pick(visits, used, "KTP_EL", "baru"), _pick(visits, used, "KIA", "5_17")) if v]
+        for n, visit in enumerate([v for _l, v, _p in cast if v] + [v for v in [desk_visit] if v]):
+            with _happened_at(day.arrival + timedelta(minutes=5 + 2 * n)):
+                field.check_in(visit, day.officer)
+        for n, visit in enumerate(waiting):
+            with _happened_at(day.arrival + timedelta(minutes=70 + 25 * n)):
+                field.check_in(visit, day.officer)
+        walk_in = _walk_in(trip, day.officer, day.arrival + timedelta(minutes=45))
+        cast.insert(3, ("akta kelahiran terlambat (warga datang langsung)", walk_in, day.late_birth))
+        for label, visit, serve in cast:
+            day.part(label, visit, serve)
+        day.part("tidak hadir", absent, day.absent)
+        day.part("sedang dilayani", desk_visit, day.at_the_desk)
+    return day.notes
 
 
 @demo_loader(order=55)
@@ -848,7 +908,7 @@ def load_trip_in_progress() -> list[str]:
     if trip.status == DEPARTED and len(trip.members) >= 1:
         try:
             with db.session.begin_nested():
-                lines += _serve_today(trip, [m.user for m in trip.members], utcnow())
+                lines += _serve_today(trip, utcnow())
         except DomainError as error:
             return [f"Lapangan: pelayanan hari ini dilewati: {error.message}"]
     return lines + _today_summary(trip)
@@ -857,16 +917,18 @@ def load_trip_in_progress() -> list[str]:
 def _today_summary(trip) -> list[str]:
     from webapp.documents.public_status import derive_status
     from webapp.field import services as field
+    from webapp.field.models import VISIT_LABELS
     from webapp.intake.models import Receipt
     counts = field.trip_counts(trip)
     receipts = list(db.session.execute(select(Receipt).where(Receipt.trip_id == trip.id)
                                        .order_by(Receipt.number)).scalars())
-    line = (f"Lapangan: perjalanan {trip.number} sedang melayani ({trip.status}, SIAK "
-            f"{'terhubung' if trip.siak_online else 'tidak terhubung'}): "
-            + ", ".join(f"{status} {n}" for status, n in counts.items() if n and status != "total")
+    line = (f"Lapangan: perjalanan {trip.number} {trip.status_label.lower()} (SIAK "
+            f"{'terhubung' if trip.siak_online else 'tidak terhubung'}), {counts['total']} warga: "
+            + ", ".join(f"{str(VISIT_LABELS[status]).lower()} {n}" for status, n in counts.items()
+                        if n and status in VISIT_LABELS)
             + f"; {len(receipts)} tanda terima")
     active = next((r for r in receipts if derive_status(r).state == "diterima"), None)
     lines = [line]
     if active is not None:
-        lines.append(f"  coba /status: {active.number} kode cek {active.check_code} (diterima)")
+        lines.append(f"  Coba /status: {active.number}, kode cek {active.check_code} (diterima)")
     return lines

@@ -41,6 +41,7 @@ from webapp.layanan.catalog import STOCK_ITEMS, service_label
 from webapp.quality import precheck
 from webapp.requests.models import RequestedService
 from webapp.requests.timeline import SopStep, StepResult, step_durations
+from webapp.sync import checkout as trip_checkout   # the office refuses edits while a trip is on the bus
 from webapp.trips import services as trips
 from webapp.trips.models import ARRIVED, DEPARTED, FINISHED, Trip, TripMember
 
@@ -67,6 +68,7 @@ def can_view_trip_day(trip: Trip, user) -> bool:
 
 
 def _require_work(trip: Trip, actor) -> None:
+    trip_checkout.ensure_editable_at_office(trip.id)
     if not can_work_trip(trip, actor):
         raise PermissionDenied(_l("Hanya anggota tim atau kabid perjalanan ini yang melayani warga."))
 
@@ -223,6 +225,13 @@ def _applications_by_query(visit: Visit) -> list:
                                    .order_by(Application.created_at)).scalars())
 
 
+def visits_with_applications(trip: Trip) -> set[uuid.UUID]:
+    """Ids of the trip's visits that have at least one application."""
+    from webapp.intake.models import Application
+    return set(db.session.execute(select(Application.visit_id).where(Application.trip_id == trip.id)
+                                  .distinct()).scalars())
+
+
 def _intake(name: str):
     """A function of webapp.intake.services, or None while that module (or the function) is missing."""
     try:
@@ -237,8 +246,8 @@ def _intake(name: str):
 def ensure_roster(trip: Trip, actor) -> int:
     """A "terdaftar" visit for every resident on the trip's village lists who has none yet (a
     resident added to a list on site gets one the next time). Returns how many were made."""
-    if trip.status not in (DEPARTED, ARRIVED):
-        return 0
+    if trip.status not in (DEPARTED, ARRIVED) or not trip_checkout.editable_at_office(trip.id):
+        return 0                     # at the office while the trip is on the bus, the bus keeps the roster
     residents = [(req, res) for req in trips.requests_of(trip) for res in req.residents]
     if not residents or not _missing_residents(trip, residents):
         return 0

@@ -26,7 +26,7 @@ nav_item(25, "field.today", _l("Pelayanan Lapangan"), section="field.")
 
 WORKERS = (Role.PETUGAS, Role.OPERATOR, Role.KABID_DAFDUK, Role.KABID_CAPIL)
 READERS = WORKERS + (Role.KEPALA_DINAS, Role.ADMIN, Role.VIEWER)
-CHANGED = {"HX-Trigger": "visits-changed"}     # the counts (and anything listening) refresh
+SERVING = frozenset({"menunggu", "dipanggil"})   # checked in: "Layani" opens their intake
 
 
 # ---------------------------------------------------------------- lookups and helpers
@@ -64,6 +64,22 @@ def _labels(pairs) -> list[str]:
     return [service_label(code, sub) for code, sub in pairs]
 
 
+def _serve_urls(trip: Trip, visits, services_by_visit: dict) -> dict:
+    """Where "Layani" leads for each checked-in visit: straight to a new application (the service
+    preselected when the village list asked for exactly one) while the visit has none; saving it
+    calls the resident to the desk. A visit with applications opens its visit page."""
+    opened = services.visits_with_applications(trip)
+    urls = {}
+    for visit in visits:
+        if visit.status not in SERVING:
+            continue
+        pairs = services_by_visit.get(visit.id, [])
+        wanted = {"layanan": f"{pairs[0][0]}:{pairs[0][1]}"} if len(pairs) == 1 else {}
+        urls[visit.id] = (url_for("field.visit", visit_id=visit.id) if visit.id in opened
+                          else endpoint_url("intake.new_application", visit_id=visit.id, **wanted))
+    return urls
+
+
 # ---------------------------------------------------------------- today's trips
 
 @bp.get("/")
@@ -82,6 +98,7 @@ def _trip_day_context(trip: Trip) -> dict:
     services_by_visit = services.requested_services(visits)
     return dict(trip=trip, visits=visits, q=q, status_filter=status, statuses=VISIT_LABELS,
                 counts=services.trip_counts(trip), services_of={k: _labels(v) for k, v in services_by_visit.items()},
+                serve_url_of=_serve_urls(trip, visits, services_by_visit),
                 flag_of=services.visit_flag, can_work=services.can_work_trip(trip, current_user),
                 can_act=_can_act(trip), siak_change=trips.siak_link_change(trip),
                 timeline=trips.trip_timeline(trip), villages=services.trip_villages(trip))
@@ -99,7 +116,7 @@ def trip_day(trip_id):
 @bp.get("/<uuid:trip_id>/hitungan")
 @roles_required(*READERS)
 def trip_counts(trip_id):
-    """htmx: the live counts (polled, and refreshed when a row changes)."""
+    """htmx: the live counts, polled (a row's own answer carries them out of band)."""
     trip = _trip_or_404(trip_id)
     return render_template("field/_counts.html", trip=trip, counts=services.trip_counts(trip))
 
@@ -205,12 +222,13 @@ def walk_in_check(trip_id):
 # ---------------------------------------------------------------- one resident
 
 def _row_or_page(visit: Visit, trip: Trip, error: DomainError | None = None):
-    """The roster row (htmx) or back to the page the button was on."""
+    """The roster row with the trip's counts out of band (htmx), or back to the page the button was on."""
     if is_htmx_fragment_request():
-        pairs = services.requested_services([visit]).get(visit.id, [])
-        return render_page("field/trip_day.html", partial="field/_visit_row.html",
-                           status=UNPROCESSABLE if error else 200, headers=None if error else CHANGED,
-                           v=visit, trip=trip, services_of={visit.id: _labels(pairs)}, flag_of=services.visit_flag,
+        by_visit = services.requested_services([visit])
+        return render_page("field/trip_day.html", partial="field/_row_answer.html",
+                           status=UNPROCESSABLE if error else 200, counts=services.trip_counts(trip),
+                           v=visit, trip=trip, services_of={visit.id: _labels(by_visit.get(visit.id, []))},
+                           serve_url_of=_serve_urls(trip, [visit], by_visit), flag_of=services.visit_flag,
                            can_act=_can_act(trip), row_error=str(error.message) if error else None)
     if error:
         flash(str(error.message), "error")

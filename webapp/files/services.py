@@ -121,9 +121,10 @@ def store_bytes(data: bytes, *, mime_type: str, original_name: str = "", actor=N
     return stored
 
 
-def store_upload(file_storage, *, allowed: set[str] | frozenset[str], max_bytes: int, actor,
-                 field: str | None = None) -> StoredFile:
-    """Check and store an uploaded werkzeug FileStorage. Raises DomainError(field=field) for an
+def read_upload(file_storage, *, allowed: set[str] | frozenset[str], max_bytes: int,
+                field: str | None = None) -> tuple[bytes, str]:
+    """(bytes, type) of an uploaded werkzeug FileStorage, checked but not stored (a form with
+    several files checks them all before storing any). Raises DomainError(field=field) for an
     empty, oversized or wrong-type upload."""
     if file_storage is None or not getattr(file_storage, "filename", ""):
         raise DomainError(_l("Pilih berkas yang akan diunggah."), field=field)
@@ -133,6 +134,13 @@ def store_upload(file_storage, *, allowed: set[str] | frozenset[str], max_bytes:
     mime = sniff_mime(data[:16])
     if mime is None or mime not in allowed:
         raise DomainError(type_message(allowed), field=field)
+    return data, mime
+
+
+def store_upload(file_storage, *, allowed: set[str] | frozenset[str], max_bytes: int, actor,
+                 field: str | None = None) -> StoredFile:
+    """Check and store an uploaded werkzeug FileStorage (see read_upload for the refusals)."""
+    data, mime = read_upload(file_storage, allowed=allowed, max_bytes=max_bytes, field=field)
     return store_bytes(data, mime_type=mime, original_name=file_storage.filename or "", actor=actor)
 
 

@@ -27,12 +27,14 @@ from webapp.intake.models import (APPLICATION_WORKFLOW, COLLECT_AT, COLLECTED, D
                                   RECEIPT_CANCELLED, RECEIPT_CLOSED, RECEIPT_WORKFLOW, RECEIPTED, REJECTED, SPTJM,
                                   Application, ChecklistLine, Receipt)
 from webapp.settings import services as settings
+from webapp.sync import checkout as trip_checkout   # the office refuses edits while a trip is on the bus
 from webapp.trips import services as trip_services
 from webapp.trips.models import Trip
 
 # Crockford-like alphabet: no 0/O, 1/I/L, so a code read aloud or typed from paper survives.
 CHECK_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CHECK_LENGTH = 6
+MAX_CANCEL_REASON = 500
 QR_PREFIX = "KPTT"   # QR payload: "KPTT:<number>:<check code>"
 MAX_NUMBER_LENGTH = 32   # the number column's width: longer input cannot match
 
@@ -193,6 +195,7 @@ def can_read_receipt(receipt: Receipt, user) -> bool:
 def reprint_receipt(receipt: Receipt, *, actor) -> int:
     """A copy of the receipt: counted, and printed marked "SALINAN" with its number. The
     receipt itself is never edited otherwise."""
+    trip_checkout.ensure_editable_at_office(receipt.trip_id)
     if receipt.status == RECEIPT_CANCELLED:
         raise DomainError(_l("Tanda terima ini sudah dibatalkan dan tidak dapat dicetak ulang."))
     receipt.print_count = (receipt.print_count or 0) + 1
@@ -218,9 +221,12 @@ def cancel_problem(receipt: Receipt) -> str | None:
 def cancel_receipt(receipt: Receipt, reason: str | None, *, actor) -> Receipt:
     """Cancel a mistaken receipt while its files are still with the team: its applications
     go back to "draf" without a receipt, so a new receipt can be issued for them."""
+    trip_checkout.ensure_editable_at_office(receipt.trip_id)
     reason = (reason or "").strip()
     if not reason:
         raise DomainError(_l("Tuliskan alasan pembatalan tanda terima."), field="reason")
+    if len(reason) > MAX_CANCEL_REASON:
+        raise DomainError(_l("Alasan terlalu panjang: maksimal %(n)d karakter.", n=MAX_CANCEL_REASON), field="reason")
     problem = cancel_problem(receipt)
     if problem:
         raise DomainError(problem)

@@ -7,6 +7,7 @@ application ends the visit.
     preview(ApplicationInput, today=None) -> Preview                            # no writes
     start_application(visit, ApplicationInput, actor=, today=None) -> Application
     set_line_state(line, state, actor=) ; attach_file(application, upload, kind=, line=, actor=)
+    save_checklist(application, {line: state}, [(line | None, upload)], actor=)   # all or nothing
     missing_items(application) -> list[str] ; evaluate(application, today=None) -> Evaluation
     open_quality_case(application, summary=, kind=, actor=) -> QualityCase
     finish_on_site(application, document_number=, issued_on=, stock_code=, spoiled=0, actor=)
@@ -33,10 +34,11 @@ from webapp.core.db import utcnow
 from webapp.core.errors import DomainError
 from webapp.core.timefmt import wita_today
 from webapp.core.validation import clean_text
+from webapp.documents.siak.adapter import DOCUMENT_NUMBER, MAX_DOCUMENT_NUMBER
 from webapp.extensions import db
 from webapp.field import models as field_models
 from webapp.field.models import Visit
-from webapp.files.services import JPEG, PDF, PNG, register_file_owner, store_upload
+from webapp.files.services import JPEG, PDF, PNG, read_upload, register_file_owner, store_bytes
 from webapp.identity.nik import check_kk, check_nik, mask, normalise
 from webapp.intake.eligibility import Assessment, assess
 from webapp.intake.models import (APPLICATION_WORKFLOW, COLLECT_AT, DRAFT, FINISHED_ON_SITE, LINE_STATES, MISSING,
@@ -49,6 +51,7 @@ from webapp.quality import services as quality
 from webapp.quality.models import Person
 from webapp.requirements import services as requirements
 from webapp.settings import services as settings
+from webapp.sync import checkout as trip_checkout   # the office refuses edits while a trip is on the bus
 from webapp.trips.models import ARRIVED, Trip
 
 SCAN, PHOTO = "scan", "foto"
@@ -463,6 +466,8 @@ def preview(data: ApplicationInput, today: date | None = None) -> Preview | None
 # --- starting an application ----------------------------------------------------------------------------
 
 def _require_on_site(trip: Trip) -> None:
+    if trip is not None:
+        trip_checkout.ensure_editable_at_office(trip.id)
     if trip is None or trip.status != ARRIVED:
         raise DomainError(_l("Pelayanan hanya saat tim sudah tiba di lokasi (perjalanan berstatus tiba)."))
 
@@ -548,6 +553,7 @@ def _record_corrections(application: Application, person: Person, subject: Subje
 # --- the checklist ------------------------------------------------------------------------------------
 
 def _require_draft(application: Application) -> None:
+    trip_checkout.ensure_editable_at_office(application.trip_id)
     if application.status != DRAFT:
         raise DomainError(_l("Permohonan berstatus %(s)s tidak dapat diubah.", s=application.status_label))
 
@@ -595,49 +601,126 @@ def _update_completeness(application: Application, actor) -> None:
     record_change(application, "update", actor=actor, audit=False)
 
 
-def set_line_state(line: ChecklistLine, state: str, *, actor, note: str | None = None) -> ChecklistLine:
-    application = line.application
-    _require_draft(application)
+def _state_problem(line: ChecklistLine, state: str):
+    """Why `state` cannot be set on the line, or None."""
     if state not in LINE_STATES:
-        raise DomainError(_l("Pilih Ada, Tidak ada, atau SPTJM."), field="state")
+        return _l("Pilih Ada, Tidak ada, atau SPTJM.")
     if state == SPTJM and not line.sptjm_allowed:
-        raise DomainError(_l("Syarat ini tidak dapat diganti SPTJM."), field="state")
-    if note is not None:
-        line.note = clean_text(note, "note", required=False, limit=MAX_REASON)
+        return _l("Syarat ini tidak dapat diganti SPTJM.")
+    return None
+
+
+def _apply_state(line: ChecklistLine, state: str, actor) -> None:
     if line.state != state:
         line.state = state
         record_change(line, "update", actor=actor,
-                      summary=f"{application.label}: {line.text[:100]} — {LINE_STATES[state]}")
+                      summary=f"{line.application.label}: {line.text[:100]} — {LINE_STATES[state]}")
+
+
+def set_line_state(line: ChecklistLine, state: str, *, actor, note: str | None = None) -> ChecklistLine:
+    application = line.application
+    _require_draft(application)
+    problem = _state_problem(line, state)
+    if problem is not None:
+        raise DomainError(problem, field="state")
+    if note is not None:
+        line.note = clean_text(note, "note", required=False, limit=MAX_REASON)
+    _apply_state(line, state, actor)
     _update_completeness(application, actor)
     db.session.flush()
     return line
 
 
-def attach_file(application: Application, upload, *, kind: str = SCAN, line: ChecklistLine | None = None,
-                actor, source: str = "upload") -> ApplicationFile:
-    """Store an uploaded scan (PDF, JPG, PNG, up to 5 MB) or photo (JPG, PNG, up to 2 MB), checked by
-    content, and attach it (to a checklist line, which then counts as present)."""
-    _require_draft(application)
-    if line is not None and line.application_id != application.id:
-        raise DomainError(_l("Syarat tidak ditemukan."), field="file")
+@dataclass(frozen=True)
+class CheckedFile:
+    """An upload checked by content and size, not stored yet."""
+    kind: str
+    data: bytes
+    mime_type: str
+    name: str
+
+
+def check_file(upload, *, kind: str = SCAN, line: ChecklistLine | None = None, field: str = "file") -> CheckedFile:
+    """A scan (PDF, JPG, PNG, up to 5 MB) or a photo (JPG, PNG, up to 2 MB; a photo line takes
+    photos), checked by content; DomainError(field=field) when refused."""
     if line is not None and line.kind == "photo":
         kind = PHOTO
     if kind not in FILE_KINDS:
-        raise DomainError(_l("Jenis berkas tidak dikenal."), field="file")
+        raise DomainError(_l("Jenis berkas tidak dikenal."), field=field)
     photo = kind == PHOTO
-    stored = store_upload(upload, allowed=PHOTO_TYPES if photo else SCAN_TYPES,
-                          max_bytes=PHOTO_MAX_BYTES if photo else SCAN_MAX_BYTES, actor=actor, field="file")
-    attached = ApplicationFile(line_id=line.id if line else None, file_id=stored.id, kind=kind, source=source,
-                               added_by_id=getattr(actor, "id", None), added_at=utcnow())
+    data, mime = read_upload(upload, allowed=PHOTO_TYPES if photo else SCAN_TYPES,
+                             max_bytes=PHOTO_MAX_BYTES if photo else SCAN_MAX_BYTES, field=field)
+    return CheckedFile(kind, data, mime, getattr(upload, "filename", "") or "")
+
+
+def _attach_checked(application: Application, checked: CheckedFile, line: ChecklistLine | None, actor,
+                    source: str) -> ApplicationFile:
+    stored = store_bytes(checked.data, mime_type=checked.mime_type, original_name=checked.name, actor=actor)
+    attached = ApplicationFile(line_id=line.id if line else None, file_id=stored.id, kind=checked.kind,
+                               source=source, added_by_id=getattr(actor, "id", None), added_at=utcnow())
     application.files.append(attached)
     record_change(attached, "create", actor=actor,
-                  summary=f"{application.label}: {FILE_KINDS[kind]}" + (f" — {line.text[:80]}" if line else ""))
+                  summary=f"{application.label}: {FILE_KINDS[checked.kind]}" + (f" — {line.text[:80]}" if line else ""))
     if line is not None and line.state == MISSING:
         line.state = PRESENT
         record_change(line, "update", actor=actor, audit=False)
+    return attached
+
+
+def attach_file(application: Application, upload, *, kind: str = SCAN, line: ChecklistLine | None = None,
+                actor, source: str = "upload") -> ApplicationFile:
+    """Store an uploaded scan or photo (see check_file) and attach it (to a checklist line, which
+    then counts as present)."""
+    _require_draft(application)
+    if line is not None and line.application_id != application.id:
+        raise DomainError(_l("Syarat tidak ditemukan."), field="file")
+    attached = _attach_checked(application, check_file(upload, kind=kind, line=line), line, actor, source)
     _update_completeness(application, actor)
     db.session.flush()
     return attached
+
+
+FILE_LINE_KINDS = frozenset({"document", "photo"})
+
+
+def _file_problem(application: Application, line: ChecklistLine | None):
+    if line is None:
+        return None
+    if line.application_id != application.id:
+        return _l("Syarat tidak ditemukan.")
+    return None if line.kind in FILE_LINE_KINDS else _l("Syarat ini tidak memakai berkas.")
+
+
+def save_checklist(application: Application, states: dict, files: list, *, actor) -> None:
+    """The whole checklist in one submission: each line's state ({line: state}) and the files
+    ([(line, upload)]: a line's photo or scan, line None for the application's other files).
+    Every state and file is checked before the first write; refusals raise IntakeInputError keyed
+    "state:<line id>" and "file:<line id>" ("file:" for the other files): nothing is saved."""
+    _require_draft(application)
+    errors: dict = {}
+    for line, state in states.items():
+        mine = line.application_id == application.id
+        problem = _state_problem(line, state) if mine else _l("Syarat tidak ditemukan.")
+        if problem is not None:
+            errors[f"state:{line.id}"] = problem
+    checked = []
+    for line, upload in files:
+        key = f"file:{line.id if line is not None else ''}"
+        problem = _file_problem(application, line)
+        try:
+            if problem is not None:
+                raise DomainError(problem, field=key)
+            checked.append((line, check_file(upload, line=line, field=key)))
+        except DomainError as error:
+            errors.setdefault(key, error.message)
+    if errors:
+        raise IntakeInputError(errors)
+    for line, state in states.items():
+        _apply_state(line, state, actor)
+    for line, file in checked:
+        _attach_checked(application, file, line, actor, "upload")
+    _update_completeness(application, actor)
+    db.session.flush()
 
 
 def files_by_line(application: Application) -> dict:
@@ -687,6 +770,7 @@ def evaluate(application: Application, today: date | None = None) -> Evaluation:
 def open_quality_case(application: Application, *, summary: str, kind: str = "anomali", actor):
     """Open a case for the person of this application (it then blocks finishing on site until
     the centre verifies) and link it to the application."""
+    trip_checkout.ensure_editable_at_office(application.trip_id)
     if application.status not in (DRAFT, POSTPONED):
         raise DomainError(_l("Permohonan berstatus %(s)s tidak dapat diubah.", s=application.status_label))
     visit = visit_of(application)
@@ -763,7 +847,12 @@ def _check_stock(application: Application, trip: Trip, stock_code: str | None, s
         return None, 0
     if code not in STOCK_ITEMS:
         raise DomainError(_l("Jenis blangko tidak dikenal."), field="stock_code")
-    used = per_app.get(code, 1)
+    if not per_app:
+        raise DomainError(_l("Layanan ini tidak memakai blangko."), field="stock_code")
+    if code not in per_app:   # as at the office: a KK is never printed on a KIA blank
+        raise DomainError(_l("Dokumen ini dicetak pada %(b)s.", b=", ".join(inventory.stock_label(c) for c in per_app)),
+                          field="stock_code")
+    used = per_app[code]
     left = inventory.trip_stock(trip.id).get(code, inventory.TripStock()).outstanding
     if used + spoiled > left:
         raise DomainError(_l("%(item)s yang dibawa perjalanan ini tinggal %(left)d; dibutuhkan %(need)d "
@@ -779,7 +868,10 @@ def finish_on_site(application: Application, *, document_number: str, issued_on:
     from the trip's stock. Every check runs before the first write."""
     trip = trip_of(application)
     _check_finishable(application, trip)
-    number = clean_text(document_number, "document_number", required=True, limit=60)
+    number = clean_text(document_number, "document_number", required=True, limit=MAX_DOCUMENT_NUMBER)
+    if not DOCUMENT_NUMBER.fullmatch(number):    # the rule of a SIAK result file, typed on the bus too
+        raise DomainError(_l("Nomor dokumen tidak sah: hanya huruf, angka, spasi, titik, garis miring dan tanda "
+                             "hubung."), field="document_number")
     issued = _check_issue_date(issued_on, trip)
     count = _check_spoiled(spoiled)
     code, used = _check_stock(application, trip, stock_code, count)

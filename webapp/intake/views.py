@@ -16,7 +16,7 @@ from webapp.core.errors import DomainError, attach_to_form
 from webapp.core.timefmt import wita_today
 from webapp.core.web import UNPROCESSABLE, form_status, is_htmx_fragment_request, render_page
 from webapp.extensions import db
-from webapp.files.oversize import RefusedUpload, keeps_form_when_too_large
+from webapp.files.oversize import RefusedUpload, accepts_uploads_up_to, keeps_form_when_too_large
 from webapp.files.services import size_message
 from webapp.identity.nik import mask
 from webapp.intake import services
@@ -27,6 +27,8 @@ from webapp.inventory.services import stock_label
 bp = Blueprint("intake", __name__, url_prefix="/pelayanan")
 
 WORKERS = (Role.PETUGAS, Role.OPERATOR, Role.KABID_DAFDUK, Role.KABID_CAPIL)
+# The checklist form sends its photo and scans at once: room for a photo and four scans at their limits.
+CHECKLIST_REQUEST_BYTES = services.PHOTO_MAX_BYTES + 4 * services.SCAN_MAX_BYTES + 1024 * 1024
 
 
 def endpoint_url(endpoint: str, **values) -> str | None:
@@ -176,7 +178,8 @@ def _forms(application, **given) -> dict:
     return forms
 
 
-def _page_context(application, *, line_errors: dict | None = None, page_errors=(), **forms) -> dict:
+def _page_context(application, *, line_errors: dict | None = None, page_errors=(), typed_states: dict | None = None,
+                  saved: bool = False, **forms) -> dict:
     visit = services.visit_of(application)
     trip = services.trip_of(application)
     receipt = db.session.get(services.Receipt, application.receipt_id) if application.receipt_id else None
@@ -188,7 +191,8 @@ def _page_context(application, *, line_errors: dict | None = None, page_errors=(
         receipt=receipt, receipt_url=endpoint_url("intake.receipt", receipt_id=receipt.id) if receipt else None,
         visit_url=endpoint_url("field.visit", visit_id=visit.id),
         new_url=url_for("intake.new_application", visit_id=visit.id),
-        line_errors=line_errors or {}, page_errors=list(page_errors), line_states=LINE_STATES, sptjm=SPTJM,
+        line_errors=line_errors or {}, page_errors=list(page_errors), typed_states=typed_states or {}, saved=saved,
+        line_states=LINE_STATES, sptjm=SPTJM,
         draft=DRAFT, stock_label=stock_label, field_labels=services.FIELD_LABELS, **_forms(application, **forms))
 
 
@@ -287,6 +291,69 @@ def upload(application_id):
     return _upload_answer(found, line, {}, 200)
 
 
+# ---------------------------------------------------------------- the whole checklist in one form
+
+def _line_or_404(application, line_id: str):
+    """The line of a form field "state:<line id>" / "file:<line id>"; a line of another application: 404."""
+    line = services.line_of(application, line_id)
+    if line is None:
+        abort(404)
+    return line
+
+
+def _typed_states(fields) -> dict:
+    """{line id: state} as the checklist form sent it."""
+    return {key[len("state:"):]: value for key, value in fields.items() if key.startswith("state:")}
+
+
+def _checklist_submission(application) -> tuple[dict, list]:
+    states = {_line_or_404(application, line_id): value for line_id, value in _typed_states(request.form).items()}
+    files = [(_line_or_404(application, key[len("file:"):]) if key != "file:" else None, upload)  # "file:": others
+             for key in request.files if key.startswith("file:")
+             for upload in request.files.getlist(key) if upload and upload.filename]   # an input left empty: none
+    return states, files
+
+
+def _checklist_answer(application, status: int = 200, *, errors: dict | None = None, typed: dict | None = None):
+    """htmx: the checklist form again with the summary of what is missing (out of band); else the
+    page (refused) or back to it (saved)."""
+    if is_htmx_fragment_request():
+        context = _page_context(application, line_errors=errors, typed_states=typed, saved=not errors)
+        return render_page("intake/application.html", status=status, partial="intake/_checklist.html",
+                           oob_missing=True, **context)
+    if errors:
+        return _page(application, status, line_errors=errors, typed_states=typed)
+    flash(_("Daftar syarat disimpan."), "success")
+    return redirect(url_for("intake.application", application_id=application.id))
+
+
+def _checklist_too_large(refused: RefusedUpload):
+    found = _application_or_404(refused.view_args.get("application_id"))
+    message = _("Berkas yang dikirim sekaligus melebihi %(mb)d MB. Simpan sebagian berkas dulu, lalu sisanya.",
+                mb=CHECKLIST_REQUEST_BYTES // (1024 * 1024))
+    return _checklist_answer(found, 413, errors={"checklist": message}, typed=_typed_states(refused.fields))
+
+
+@bp.post("/<uuid:application_id>/syarat")
+@roles_required(*WORKERS)
+@accepts_uploads_up_to(lambda: CHECKLIST_REQUEST_BYTES)
+@keeps_form_when_too_large(_checklist_too_large)
+def checklist(application_id):
+    """"Simpan daftar syarat": every line's state and the files (photo, scans) in one multipart
+    POST, all or nothing: a refused line or file is shown next to it, the typed states kept (422)."""
+    found = _application_or_404(application_id)
+    typed = _typed_states(request.form)
+    states, files = _checklist_submission(found)
+    try:
+        services.save_checklist(found, states, files, actor=current_user)
+    except DomainError as error:
+        db.session.rollback()
+        errors = getattr(error, "errors", None) or {"checklist": str(error.message)}
+        return _checklist_answer(_application_or_404(application_id), UNPROCESSABLE,
+                                 errors={k: str(v) for k, v in errors.items()}, typed=typed)
+    return _checklist_answer(found)
+
+
 # ---------------------------------------------------------------- outcomes
 
 def _outcome(application_id, form_name: str, form, action, success: str):
@@ -303,6 +370,8 @@ def _outcome(application_id, form_name: str, form, action, success: str):
         else:
             if success:
                 flash(success, "success")
+            if is_htmx_fragment_request():   # the page itself, no redirect to follow (the form targets #main)
+                return _page(found)
             return redirect(url_for("intake.application", application_id=found.id))
     # A closed application shows no outcome forms: its refusal goes to the top of the page.
     shown = [] if found.status == DRAFT else [m for messages in form.errors.values() for m in messages]

@@ -32,11 +32,25 @@ def card_provider(order: int):
     return register
 
 
+_HIDDEN: list[Callable[[str], bool]] = []
+
+
+def hide_endpoints(predicate: Callable[[str], bool]) -> None:
+    """A domain hides the menu entries, cards and `can()` links of pages this installation does
+    not serve (e.g. office-only pages on a field node): `predicate(endpoint)` → hide."""
+    if predicate not in _HIDDEN:
+        _HIDDEN.append(predicate)
+
+
+def endpoint_shown(endpoint: str) -> bool:
+    return not any(hidden(endpoint) for hidden in _HIDDEN)
+
+
 def dashboard_cards(user) -> list[Card]:
     cards: list[Card] = []
     for _, provider in sorted(_PROVIDERS, key=lambda p: p[0]):
         for card in provider(user) or []:
-            if role_allows(user, card.endpoint):
+            if role_allows(user, card.endpoint) and endpoint_shown(card.endpoint):
                 cards.append(card)
     return cards
 
@@ -70,4 +84,5 @@ def nav_item(order: int, endpoint: str, label, section: str | None = None,
 
 
 def nav_items(user) -> list[NavItem]:
-    return [item for item in sorted(_NAV, key=lambda i: i.order) if role_allows(user, item.endpoint)]
+    return [item for item in sorted(_NAV, key=lambda i: i.order)
+            if role_allows(user, item.endpoint) and endpoint_shown(item.endpoint)]

@@ -159,6 +159,9 @@ class Person(UUIDKey, db.Model):
         Index("ix_person_key", "person_key", "snapshot_id"),
         Index("ix_person_birth_date", "birth_date"),
         Index("ix_person_name_key", "name_key", "snapshot_id"),
+        # The search by name walks this in name order and stops at the first 51 matches of its
+        # LIKE (which it tests on the index entry) instead of reading and sorting the register.
+        Index("ix_person_snapshot_name", "snapshot_id", "name", "birth_date"),
     )
 
 

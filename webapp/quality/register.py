@@ -57,8 +57,13 @@ def search_register(query: str, *, birth_date: date | None = None) -> PersonSear
         stmt = services.current_persons().where(Person.name.like(f"%{name}%"))
         search = PersonSearch(query=text, birth_date=birth_date)
     if birth_date:
-        stmt = stmt.where(Person.birth_date == birth_date)
-    rows = db.session.execute(stmt.order_by(Person.name, Person.birth_date).limit(MAX_RESULTS + 1)).scalars().all()
+        # Few rows share a birth date: found through its index and sorted here. (Ordered and cut
+        # in SQL, the planner would walk the whole snapshot by name in ix_person_snapshot_name.)
+        rows = sorted(db.session.execute(stmt.where(Person.birth_date == birth_date)).scalars(),
+                      key=lambda p: p.name)[:MAX_RESULTS + 1]
+    else:
+        rows = db.session.execute(stmt.order_by(Person.name, Person.birth_date)
+                                  .limit(MAX_RESULTS + 1)).scalars().all()
     if len(rows) <= MAX_RESULTS:   # then the near spellings (SITI AISAH → SITI ASIAH, AISYAH)
         near = near_spellings(text, birth_date=birth_date, exclude={p.id for p in rows},
                               limit=MAX_RESULTS + 1 - len(rows))

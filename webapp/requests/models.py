@@ -160,8 +160,10 @@ class RequestResident(UUIDKey, Timestamps, NodeStamp, db.Model):
     note: Mapped[str] = mapped_column(Text, nullable=False, default="")
 
     request: Mapped[VillageRequest] = relationship(back_populates="residents")
+    # Loaded with the residents (one query per list, not one per resident): every list shows them.
     services: Mapped[list["RequestedService"]] = relationship(
-        back_populates="resident", cascade="all, delete-orphan", order_by="RequestedService.service_code")
+        back_populates="resident", cascade="all, delete-orphan", order_by="RequestedService.service_code",
+        lazy="selectin")
 
     __table_args__ = (Index("ix_request_resident_nik", "nik"),)
 

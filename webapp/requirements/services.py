@@ -25,6 +25,7 @@ from sqlalchemy import select
 
 from webapp.core.changes import record_change
 from webapp.core.errors import DomainError
+from webapp.core.memo import memoised
 from webapp.core.validation import clean_text
 from webapp.extensions import db
 from webapp.layanan.catalog import SERVICES
@@ -58,10 +59,11 @@ class RequirementLine:
 # --- reading ------------------------------------------------------------------------------
 
 def get_template(service_code: str, subtype_code: str) -> RequirementTemplate | None:
-    return db.session.execute(
+    """Read once per transaction (webapp.core.memo): a request page asks per resident and service."""
+    return memoised(("requirement_template", service_code, subtype_code), lambda: db.session.execute(
         select(RequirementTemplate).where(RequirementTemplate.service_code == service_code,
                                           RequirementTemplate.subtype_code == subtype_code)
-    ).scalar_one_or_none()
+    ).scalar_one_or_none())
 
 
 def _min_age(item: RequirementItem, config: dict[str, int]) -> int | None:

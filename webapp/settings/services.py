@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from webapp.core.changes import record_change
 from webapp.core.db import utcnow
 from webapp.core.errors import DomainError, NotFound
+from webapp.core.memo import memoised
 from webapp.extensions import db
 from webapp.settings.models import AppSetting
 
@@ -62,18 +63,16 @@ def age_setting_choices() -> list[tuple[str, str]]:
 
 def get_int(key: str) -> int:
     """The current value of an integer setting (its default when never set)."""
-    declared = spec(key)
-    row = db.session.get(AppSetting, key)
-    if row is None:
-        return declared.default
-    try:
-        return int(row.value)
-    except ValueError:
-        return declared.default
+    spec(key)   # an unknown key fails loudly
+    return values()[key]
 
 
 def values() -> dict[str, int]:
-    """Every setting's current value, read in one query."""
+    """Every setting's current value, read in one query once per transaction (webapp.core.memo)."""
+    return dict(memoised("settings.values", _read_values))
+
+
+def _read_values() -> dict[str, int]:
     rows = {r.key: r.value for r in db.session.execute(db.select(AppSetting)).scalars()}
     result = {}
     for key, declared in SPECS.items():

@@ -21,6 +21,7 @@ from webapp.inventory import services as inventory
 from webapp.inventory.models import EquipmentItem
 from webapp.layanan.catalog import STOCK_ITEMS
 from webapp.requests import models as rq
+from webapp.sync import checkout as trip_checkout   # the office refuses edits while a trip is on the bus
 from webapp.trips.booking import (MAX_TRIP_DAYS, TEAM_ROLES, MemberChoice, TripPlan, TripPlanError,  # noqa: F401
                                   _check_bus, _check_dates, _check_equipment, _check_kit, _check_members,
                                   _check_stock, _Problems, bus_conflict, date_range_label, equipment_conflicts,
@@ -51,7 +52,8 @@ def trip_divisions(trip: Trip) -> set[str]:
 
 
 def can_edit(trip: Trip, user) -> bool:
-    return trip.editable and division_of(user) in trip_divisions(trip)
+    return (trip.editable and division_of(user) in trip_divisions(trip)
+            and trip_checkout.editable_at_office(trip.id))
 
 
 def is_lead(trip: Trip, user) -> bool:
@@ -86,6 +88,8 @@ def departure_roles() -> frozenset:
 def can_depart(trip: Trip, user) -> bool:
     if trip.status != SCHEDULED or user.role not in departure_roles():
         return False
+    if not trip_checkout.editable_at_office(trip.id):
+        return False                 # the bus records its own departure
     return division_of(user) in trip_divisions(trip) or is_member(trip, user)
 
 
@@ -206,6 +210,7 @@ def update_trip(trip: Trip, plan: TripPlan, *, actor) -> Trip:
 
 
 def _update(trip: Trip, plan: TripPlan, actor) -> None:
+    trip_checkout.ensure_editable_at_office(trip.id)
     division = division_of(actor)
     if not can_edit(trip, actor):
         raise PermissionDenied(_l("Perjalanan ini tidak dapat Anda ubah."))
@@ -278,6 +283,7 @@ def _update(trip: Trip, plan: TripPlan, actor) -> None:
 def cancel_trip(trip: Trip, reason: str, *, actor) -> Trip:
     """Only before departure, by the lead kabid. Blank stock goes back to the ledger and the
     requests go back to "didisposisi" (the disposition still stands): the kabid reschedules."""
+    trip_checkout.ensure_editable_at_office(trip.id)
     reason = (reason or "").strip()
     if not reason:
         raise DomainError(_l("Tuliskan alasan pembatalan."), field="reason")
@@ -299,6 +305,7 @@ def cancel_trip(trip: Trip, reason: str, *, actor) -> Trip:
 def record_departure(trip: Trip, *, actor, at: datetime | None = None) -> Trip:
     """The team leaves: trip and each request → "berangkat" at the same moment (starts SOP
     step 4's clock). A kabid of the trip's divisions or a member of its team records it."""
+    trip_checkout.ensure_editable_at_office(trip.id)
     if not can_depart(trip, actor):
         if trip.status != SCHEDULED:
             raise DomainError(_l("Keberangkatan perjalanan ini sudah tercatat atau perjalanan dibatalkan."))
@@ -321,6 +328,7 @@ def record_departure(trip: Trip, *, actor, at: datetime | None = None) -> Trip:
 def record_arrival(trip: Trip, actor, at: datetime | None = None) -> Trip:
     """The team is on site: trip "berangkat" → "tiba" (SOP step 4 = departure → arrival,
     standard 2 hours). The requests stay "berangkat"; the trip's history carries the event."""
+    trip_checkout.ensure_editable_at_office(trip.id)
     if not can_work_on_site(trip, actor):
         raise PermissionDenied(_l("Hanya anggota tim atau kabid perjalanan ini yang mencatat tiba di lokasi."))
     if trip.status != DEPARTED:
@@ -340,6 +348,7 @@ def record_arrival(trip: Trip, actor, at: datetime | None = None) -> Trip:
 
 def finish_service(trip: Trip, actor, at: datetime | None = None) -> Trip:
     """Service on site closed for the day: "tiba" → "selesai" (the berita acara is drawn up)."""
+    trip_checkout.ensure_editable_at_office(trip.id)
     if not can_work_on_site(trip, actor):
         raise PermissionDenied(_l("Hanya anggota tim atau kabid perjalanan ini yang menutup pelayanan."))
     if trip.status != ARRIVED:
@@ -364,6 +373,7 @@ def set_siak_link(trip: Trip, online: bool, actor) -> Trip:
     """The team says whether its SIAK client reaches the centre now; only then may a document
     be finished on site. Recorded (change event and audit entry, action "siak_link") each time
     it changes; saying the same again changes nothing."""
+    trip_checkout.ensure_editable_at_office(trip.id)
     if not can_work_on_site(trip, actor):
         raise PermissionDenied(_l("Hanya anggota tim atau kabid perjalanan ini yang mengubah status SIAK."))
     if trip.status not in (DEPARTED, ARRIVED):
