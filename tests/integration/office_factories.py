@@ -28,7 +28,7 @@ def make_trip(*, status: str = "selesai", lead_division: str = "dafduk", start: 
     n = next(_N)
     start = start or wita_today() - timedelta(days=1)
     trip = Trip(number=f"TRP-UJI-{n:05d}-{id(_N) % 1000:03d}", start_date=start, end_date=start, bus="Bus Ketupat 1",
-                lead_division=lead_division, status=status)
+                node_code=f"UJI-O{n:04d}", lead_division=lead_division, status=status)
     db.session.add(trip)
     db.session.flush()
     return trip

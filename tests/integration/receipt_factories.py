@@ -33,10 +33,11 @@ def _next() -> int:
 
 
 def field_trip(*, members=(), desa_code: str = LOKSADO) -> Trip:
-    """A trip on site (status "tiba") with these users on its team."""
+    """A trip on site (status "tiba") with these users on its team, on a bus of its own (other
+    browser tests in the same live database book BUS-01 today)."""
     n = _next()
     trip = Trip(number=f"TRP-UJI-{n:05d}-{uuid.uuid4().hex[:4]}", start_date=wita_today(), end_date=wita_today(),
-                bus="Bus Ketupat Pecel 01", node_code="BUS-01", lead_division="dafduk", status=ARRIVED,
+                bus=f"Bus uji R{n}", node_code=f"UJI-R{n:04d}", lead_division="dafduk", status=ARRIVED,
                 meeting_point=desa_code)
     db.session.add(trip)
     for position, user in enumerate(members):
