@@ -93,8 +93,7 @@ def upgrade():
     sa.Column('received', sa.Integer(), nullable=False),
     sa.Column('started_at', webapp.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('completed_at', webapp.core.db.UTCDateTime(timezone=True), nullable=True),
-    sa.PrimaryKeyConstraint('sha256'),
-    sa.UniqueConstraint('sha256', name='uq_sync_media_sha')
+    sa.PrimaryKeyConstraint('sha256')
     )
     op.create_table('sync_node',
     sa.Column('code', sa.String(length=32), nullable=False),
