@@ -22,7 +22,7 @@ def test_letter_to_disposition_to_trip_to_departure(page, base_url, login_page, 
     for code in ("BLANGKO_KTP", "BLANGKO_KIA", "KERTAS_AKTA", "KERTAS_KK", "PITA_PRINTER_KARTU", "KERTAS_STRUK"):
         stock(code, 50)
     day = wita_today() + timedelta(days=1)   # departure may be recorded from the day before
-    birth_17 = date(date.today().year - 17, 3, 9)
+    birth_17 = date(wita_today().year - 17, 3, 9)
     letter_number = f"140/ALUR/{tmp_path.name[-6:]}"
 
     # Step 1: the office enters the paper letter and imports the village's list
@@ -30,7 +30,7 @@ def test_letter_to_disposition_to_trip_to_departure(page, base_url, login_page, 
     page.get_by_role("link", name="Permohonan").first.click()
     page.get_by_role("button", name="Catat surat permohonan").click()
     page.locator("#letter_number").fill(letter_number)
-    page.locator("#letter_date").fill((date.today() - timedelta(days=2)).isoformat())
+    page.locator("#letter_date").fill((wita_today() - timedelta(days=2)).isoformat())
     page.locator("#desa_code").select_option("63.06.10.2004")          # Malinau, Loksado
     page.locator("#signatory_name").fill("Saberi")
     page.locator("#requested_date").fill(day.isoformat())

@@ -3,6 +3,7 @@ and the kepala desa's own request."""
 import re
 from datetime import date, timedelta
 
+from webapp.core.timefmt import wita_today
 import pytest
 from playwright.sync_api import expect
 
@@ -11,13 +12,13 @@ from webapp.requests.demo import make_nik
 
 pytestmark = pytest.mark.e2e
 
-SERVICE_DAY = date.today() + timedelta(days=10)
-BIRTH_17 = date(date.today().year - 17, 1, 20)
+SERVICE_DAY = wita_today() + timedelta(days=10)
+BIRTH_17 = date(wita_today().year - 17, 1, 20)
 
 
 def fill_letter(page, letter_number, desa=None):
     page.locator("#letter_number").fill(letter_number)
-    page.locator("#letter_date").fill((date.today() - timedelta(days=1)).isoformat())
+    page.locator("#letter_date").fill((wita_today() - timedelta(days=1)).isoformat())
     if desa:
         page.locator("#desa_code").select_option(desa)
     page.locator("#signatory_name").fill("Anang Sarkani")
@@ -76,7 +77,7 @@ def test_kepala_desa_submits_follows_and_sees_the_return_reason(page, base_url, 
     login_page(Role.KEPALA_DESA, desa_code="63.06.10.2009")
     page.get_by_role("link", name="Permohonan").first.click()
     page.get_by_role("button", name="Catat surat permohonan").click()
-    letter_number = f"470/KADES/{date.today():%d%m}/{page.url[-4:]}"
+    letter_number = f"470/KADES/{wita_today():%d%m}/{page.url[-4:]}"
     fill_letter(page, letter_number)
     page.get_by_role("button", name="Simpan surat").click()
     expect(page.get_by_role("heading", name=re.compile("Permohonan PMH-"))).to_contain_text("Baru")

@@ -7,6 +7,7 @@ import csv
 import io
 from datetime import date
 
+from webapp.core.timefmt import wita_today
 import pytest
 from playwright.sync_api import expect
 
@@ -21,7 +22,7 @@ def _result_file(downloaded: bytes, receipt_number: str, number: str, *, twice: 
     header, mine = rows[0], [r for r in rows[1:] if r[1] == receipt_number]
     assert len(mine) == 1, rows
     values = dict(zip(header, mine[0]))
-    values.update(NO_DOKUMEN=number, TGL_TERBIT=date.today().strftime("%d-%m-%Y"))
+    values.update(NO_DOKUMEN=number, TGL_TERBIT=wita_today().strftime("%d-%m-%Y"))
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";")
     writer.writerow(header)

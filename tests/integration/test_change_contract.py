@@ -253,7 +253,7 @@ def test_letter_and_inline_resident_rows(client, login_as, door):
 def test_resident_list_import_sends_one_event_per_row_and_one_audit_entry(client, login_as, make_request, door):
     req = make_request(residents=[])
     login_as(Role.OPERATOR)
-    born = date(date.today().year - 17, 1, 15)
+    born = date(wita_today().year - 17, 1, 15)
     csv = (HEADER + f'Anang Basri;{NIK_17};;L;{born:%d-%m-%Y};"KTP_EL:baru, PEREKAMAN";\n'
                   + f"Galuh Norhayati;{NIK_MOTHER};;P;02-07-1988;KK:tambah_anggota;\n"
                   + "Aluh;;;P;03-02-2024;AKTA_LAHIR:baru, KIA:bawah_5;belum punya NIK\n")
@@ -348,7 +348,7 @@ def test_quality_cases_open_submit_resolve_reject_and_decide(client, login_as, d
         for case in anomalies:
             url = f"/kualitas/kasus/{case.id}"
             client.post_form(url + "/ajukan", {"ajukan-reference_number": "VER/DUKCAPIL/2026/11/0143",
-                                               "ajukan-reference_date": date.today().isoformat()}, token_from=url)
+                                               "ajukan-reference_date": wita_today().isoformat()}, token_from=url)
         first, second = anomalies
         client.post_form(f"/kualitas/kasus/{first.id}/selesai", {"selesai-note": "Diverifikasi pusat"},
                          token_from=f"/kualitas/kasus/{first.id}")

@@ -7,6 +7,7 @@ import html
 import re
 from datetime import date, timedelta
 
+from webapp.core.timefmt import wita_today
 import pytest
 
 from tests.integration.trip_factories import departed_trip, disposed_request, office_user
@@ -95,7 +96,7 @@ def test_team_records_arrival_and_step_4_ends(client, login, trip, officer):
 def test_arrival_before_departure_and_by_strangers_is_refused(app, officer):
     kabid = office_user(Role.KABID_DAFDUK)
     trip = trips.schedule_trip(trips.TripPlan(
-        start_date=date.today() + timedelta(days=30), end_date=date.today() + timedelta(days=30),
+        start_date=wita_today() + timedelta(days=30), end_date=wita_today() + timedelta(days=30),
         request_ids=[disposed_request().id], members=[trips.MemberChoice(officer.id, "operator")],
         accepted_missing=frozenset(EQUIPMENT_KINDS)), actor=kabid)
     with pytest.raises(DomainError, match="keberangkatan"):

@@ -8,6 +8,7 @@ import os
 import stat
 from datetime import date, timedelta
 
+from webapp.core.timefmt import wita_today
 import pytest
 
 from tests.integration.office_factories import make_trip, receipted
@@ -24,7 +25,7 @@ from webapp.extensions import db
 from webapp.intake.models import Application
 from webapp.inventory.services import balance
 
-TODAY = date.today()
+TODAY = wita_today()
 
 
 def _results_csv(*rows: tuple) -> bytes:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import date
 
+from webapp.core.timefmt import wita_today
 import pytest
 
 from webapp.auth.roles import Role
@@ -108,7 +109,7 @@ def test_a_case_resolved_before_fingerprints_takes_todays_register_as_its_baseli
 
 def rejected_case(actor) -> QualityCase:
     case = one_record_case()
-    services.submit_case(case, reference_number="VER/DUKCAPIL/2026/11/0201", reference_date=date.today(), actor=actor)
+    services.submit_case(case, reference_number="VER/DUKCAPIL/2026/11/0201", reference_date=wita_today(), actor=actor)
     services.reject_case(case, reason="Pusat: data sudah sesuai dokumen", actor=actor)
     db.session.commit()
     return case

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from webapp.core.timefmt import wita_today
 import pytest
 
 from webapp.core.audit import AuditEntry
@@ -71,12 +72,12 @@ def test_submit_requires_reference_then_resolve(client, login_as, imported):
     assert resp.status_code == 422 and "Isi nomor surat/rujukan" in page and "Isi tanggal pengajuan" in page
     db.session.refresh(case)
     assert case.status == "terbuka"
-    future = (date.today() + timedelta(days=10)).isoformat()
+    future = (wita_today() + timedelta(days=10)).isoformat()
     resp = client.post_form(url + "/ajukan", {"ajukan-reference_number": "VER/1", "ajukan-reference_date": future},
                             token_from=url)
     assert "masa depan" in resp.get_data(as_text=True) and 'value="VER/1"' in resp.get_data(as_text=True)
     resp = client.post_form(url + "/ajukan", {"ajukan-reference_number": "VER/DUKCAPIL/2026/11/0143",
-                                              "ajukan-reference_date": date.today().isoformat()}, token_from=url)
+                                              "ajukan-reference_date": wita_today().isoformat()}, token_from=url)
     assert resp.status_code == 302
     db.session.refresh(case)
     assert case.status == "diajukan" and case.reference_number == "VER/DUKCAPIL/2026/11/0143"
@@ -95,7 +96,7 @@ def test_reject_needs_reason_and_invalid_transitions_are_refused(app, make_user,
         services.reject_case(case, reason="tidak", actor=actor)  # terbuka → ditolak is not a transition
     db.session.rollback()
     case = anomaly_case()
-    services.submit_case(case, reference_number="VER/2", reference_date=date.today(), actor=actor)
+    services.submit_case(case, reference_number="VER/2", reference_date=wita_today(), actor=actor)
     db.session.commit()
     with pytest.raises(DomainError):
         services.reject_case(case, reason=" ", actor=actor)
@@ -116,7 +117,7 @@ def test_reject_needs_reason_and_invalid_transitions_are_refused(app, make_user,
 def test_rejected_case_is_not_raised_again(app, make_user, imported):
     actor = make_user(Role.OPERATOR)
     case = anomaly_case()
-    services.submit_case(case, reference_number="VER/3", reference_date=date.today(), actor=actor)
+    services.submit_case(case, reference_number="VER/3", reference_date=wita_today(), actor=actor)
     services.reject_case(case, reason="Pusat menolak: data benar", actor=actor)
     db.session.commit()
     assert services.scan_register(actor).cases_opened == 0
@@ -160,7 +161,7 @@ def test_duplicate_decision_ganda_waits_for_the_submission_to_the_centre(app, ma
     with pytest.raises(DomainError):
         services.decide_duplicate(case, decision="bukan_ganda", reason="berubah pikiran", actor=actor)
     db.session.rollback()
-    services.submit_case(case, reference_number="VER/DUKCAPIL/2026/11/0150", reference_date=date.today(),
+    services.submit_case(case, reference_number="VER/DUKCAPIL/2026/11/0150", reference_date=wita_today(),
                          actor=actor)
     db.session.commit()
     assert case.status == "diajukan"

@@ -3,6 +3,7 @@ import io
 import re
 from datetime import date
 
+from webapp.core.timefmt import wita_today
 from webapp.core.audit import AuditEntry
 from webapp.auth.roles import Role
 from webapp.extensions import db
@@ -11,7 +12,7 @@ from webapp.requests.demo import make_nik
 from webapp.requests.models import RequestResident, VillageRequest
 from tests.integration.test_requests_workflow import HEADER, LOKSADO, make_request  # noqa: F401 (fixture)
 
-TODAY = date.today()
+TODAY = wita_today()
 SEVENTEEN = date(TODAY.year - 17, 1, 15)
 NIK_17 = make_nik("63.06.10", SEVENTEEN, "L", 21)
 NIK_MOTHER = make_nik("63.06.10", date(1988, 7, 2), "P", 5)

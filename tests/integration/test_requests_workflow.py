@@ -3,6 +3,7 @@ import io
 import uuid
 from datetime import date, timedelta
 
+from webapp.core.timefmt import wita_today
 import pytest
 
 from webapp.core.errors import DomainError
@@ -19,11 +20,11 @@ LOKSADO = "63.06.10.2009"
 HARATAI = "63.06.10.2010"
 PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 HEADER = "nama;nik;no_kk;jenis_kelamin;tanggal_lahir;layanan;keterangan\n"
-SERVICE_DAY = date.today() + timedelta(days=14)
+SERVICE_DAY = wita_today() + timedelta(days=14)
 
 
 def adult_nik(sex="L", serial=1, years=30):
-    born = date(date.today().year - years, 3, 9)
+    born = date(wita_today().year - years, 3, 9)
     return make_nik("63.06.10", born, sex, serial), born
 
 
@@ -33,7 +34,7 @@ def make_request(make_user):
     def factory(desa_code=LOKSADO, residents=None, actor=None, letter_number=None, **extra):
         actor = actor or make_user(Role.OPERATOR)
         data = services.LetterData(letter_number=letter_number or f"140/{uuid.uuid4().hex[:4]}/DS",
-                                   letter_date=date.today() - timedelta(days=2), desa_code=desa_code,
+                                   letter_date=wita_today() - timedelta(days=2), desa_code=desa_code,
                                    signatory_name="Anang Sarkani", signatory_title="Kepala Desa",
                                    requested_date=extra.pop("requested_date", SERVICE_DAY),
                                    location="Balai Desa", **extra)
@@ -49,7 +50,7 @@ def make_request(make_user):
 
 
 def letter_form(**overrides):
-    data = {"letter_number": "140/031/DS-LKS/2026", "letter_date": (date.today() - timedelta(days=1)).isoformat(),
+    data = {"letter_number": "140/031/DS-LKS/2026", "letter_date": (wita_today() - timedelta(days=1)).isoformat(),
             "desa_code": LOKSADO, "signatory_name": "Anang Sarkani", "signatory_title": "Kepala Desa",
             "requested_date": SERVICE_DAY.isoformat(), "location": "Balai Desa Loksado",
             "contact_phone": "0813 4800 1122", "notes": "Mohon pelayanan di desa."}
@@ -103,7 +104,7 @@ def test_letter_dates_and_desa_are_checked(client, login_as):
 
 def test_a_past_service_date_is_only_a_warning(client, login_as):
     login_as(Role.OPERATOR)
-    past = date.today() - timedelta(days=1)
+    past = wita_today() - timedelta(days=1)
     resp = client.post_form("/permohonan/baru", letter_form(letter_date=(past - timedelta(days=3)).isoformat(),
                                                             requested_date=past.isoformat()),
                             token_from="/permohonan/baru", follow_redirects=True)
@@ -265,8 +266,8 @@ def test_request_list_pages_render_with_their_pager(client, login_as, make_reque
 def test_late_birth_report_asks_for_the_late_statement(client, login_as, make_request):
     from webapp.requirements.services import seed_templates
     seed_templates()
-    old_child = [ResidentRow(0, "Aluh Kecil", "P", date(date.today().year - 6, 3, 1), [("AKTA_LAHIR", "baru")])]
-    newborn = [ResidentRow(0, "Utuh Bayi", "L", date.today() - timedelta(days=20), [("AKTA_LAHIR", "baru")])]
+    old_child = [ResidentRow(0, "Aluh Kecil", "P", date(wita_today().year - 6, 3, 1), [("AKTA_LAHIR", "baru")])]
+    newborn = [ResidentRow(0, "Utuh Bayi", "L", wita_today() - timedelta(days=20), [("AKTA_LAHIR", "baru")])]
     login_as(Role.OPERATOR)
     late = client.get(f"/permohonan/{make_request(residents=old_child).id}/berkas").get_data(as_text=True)
     on_time = client.get(f"/permohonan/{make_request(residents=newborn).id}/berkas").get_data(as_text=True)

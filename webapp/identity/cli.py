@@ -17,6 +17,7 @@ from flask.cli import AppGroup
 from flask_babel import lazy_gettext as _l
 
 from webapp.identity.nik import NikCheck, check_nik
+from webapp.core.timefmt import wita_today
 
 nik_cli = AppGroup("nik", help="Pemeriksaan NIK (Nomor Induk Kependudukan).")
 
@@ -31,7 +32,7 @@ nik_cli = AppGroup("nik", help="Pemeriksaan NIK (Nomor Induk Kependudukan).")
 def check_command(niks: tuple[str, ...], sex: str | None, birth_date, as_json: bool) -> None:
     """Periksa satu atau beberapa NIK (format, wilayah, tanggal lahir, nomor urut)."""
     record_date: date | None = birth_date.date() if birth_date else None
-    today = date.today()
+    today = wita_today()
     results = [
         check_nik(nik, sex=sex.upper() if sex else None, birth_date=record_date, today=today)
         for nik in niks

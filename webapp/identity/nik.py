@@ -43,6 +43,7 @@ from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 
 from webapp.wilayah.reference import Region, national_regions, undot
+from webapp.core.timefmt import wita_today
 
 LENGTH = 16
 MASK_CHAR = "•"
@@ -369,7 +370,7 @@ def _region_dict(code: str | None, name: str | None) -> dict[str, str | None] | 
 
 def _as_date(today: date | None) -> date:
     if today is None:
-        return date.today()
+        return wita_today()
     return today.date() if isinstance(today, datetime) else today
 
 

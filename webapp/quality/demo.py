@@ -12,6 +12,7 @@ from typing import Callable
 from sqlalchemy import select
 
 from webapp.core.changes import StatusHistory
+from webapp.core.timefmt import wita_today
 from webapp.core.db import utcnow
 from webapp.demo import demo_loader
 from webapp.extensions import db
@@ -90,7 +91,7 @@ def load_quality_demo() -> list[str]:
         return [f"Kualitas data: impor demo gagal: {outcome.error}"]
 
     operator = _actor("operator", "operator")
-    today = date.today()
+    today = wita_today()
     anomalies = _cases("anomali")
     duplicates = _cases("ganda")
     for days, case in zip(range(45, 0, -1), anomalies[:40] + duplicates[:10]):

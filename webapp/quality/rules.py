@@ -38,6 +38,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 
 from webapp.identity.nik import check_kk, check_nik, mask
+from webapp.core.timefmt import wita_today
 from webapp.quality.records import PersonRecord
 
 SEVERITIES = ("error", "warning", "info")
@@ -144,7 +145,7 @@ class RuleContext:
     (check_nik once per record however many NIK rules ask; check_kk once per No. KK)."""
 
     def __init__(self, today: date | None = None, config: RuleConfig | None = None) -> None:
-        self.today = today or date.today()
+        self.today = today or wita_today()
         self.config = config or RuleConfig()
         self._nik_for: PersonRecord | None = None
         self._nik_check = None

@@ -21,6 +21,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 
 from webapp.core.args import arg_int, arg_page
+from webapp.core.timefmt import wita_today
 from webapp.core.bulk import paused_gc
 from webapp.core.changes import Workflow, audit, change_status, record_change
 from webapp.core.counters import human_number
@@ -296,7 +297,7 @@ def submit_case(case: QualityCase, *, reference_number: str, reference_date: dat
         raise DomainError(_("Isi nomor surat/rujukan pengajuan ke pusat."), field="reference_number")
     if reference_date is None:
         raise DomainError(_("Isi tanggal pengajuan ke pusat."), field="reference_date")
-    if reference_date > date.today() + timedelta(days=1):
+    if reference_date > wita_today() + timedelta(days=1):
         raise DomainError(_("Tanggal pengajuan tidak boleh di masa depan."), field="reference_date")
     if case.created_at and reference_date < case.created_at.date() - timedelta(days=1):
         raise DomainError(_("Tanggal pengajuan tidak boleh sebelum kasus dibuka."), field="reference_date")

@@ -9,6 +9,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from sqlalchemy import select
 
 from webapp.auth import services as auth_services
+from webapp.core.timefmt import wita_today
 from webapp.demo import demo_loader
 from webapp.extensions import db
 from webapp.quality.demo import demo_register_records
@@ -109,7 +110,7 @@ def load_requests() -> list[str]:
     kadis = auth_services.find_by_username("kadis")
     office = auth_services.find_by_username("operator") or kadis
     kades = auth_services.find_by_username("kades.loksado")
-    today = date.today()
+    today = wita_today()
     lines = []
     created = 0
     for letter, desa, signer, count, state, days_ago, minutes, divisions, reason in DEMO_LETTERS:
@@ -208,7 +209,7 @@ def request_residents_as_records(first_ref: int) -> list:
     for resident, desa_code, letter in sorted(rows, key=lambda r: (r[0].no_kk or "", r[0].birth_date)):
         if not resident.nik:
             continue
-        age = (date.today() - resident.birth_date).days // 365
+        age = (wita_today() - resident.birth_date).days // 365
         # A village list may repeat one KK number for many people; the register keeps families small.
         kk = resident.no_kk if resident.no_kk and family_size[resident.no_kk] <= 5 else _family_card(resident, desa_code)
         if kk and kk not in heads and age >= 18:

@@ -4,6 +4,7 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from webapp.core.forms import BaseForm
+from webapp.core.timefmt import wita_today
 from flask_wtf.file import FileField
 from wtforms import DateField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
@@ -53,7 +54,7 @@ class ResidentForm(BaseForm):
                                    validators=[DataRequired(_l("Pilih minimal satu layanan."))])
 
     def validate_birth_date(self, field):
-        if field.data and field.data > date.today():
+        if field.data and field.data > wita_today():
             raise ValidationError(_l("Tanggal lahir belum terjadi."))
         if field.data and field.data.year < 1890:
             raise ValidationError(_l("Tanggal lahir tidak masuk akal."))

@@ -18,6 +18,7 @@ from flask import has_app_context
 from flask_babel import lazy_gettext as _l
 
 from webapp.core import tabular
+from webapp.core.timefmt import wita_today
 from webapp.core.errors import DomainError
 from webapp.identity.nik import check_kk, check_nik, normalise
 from webapp.layanan.catalog import parse_service_token
@@ -107,7 +108,7 @@ def read_resident_file(data: bytes, filename: str = "", *, today: date | None = 
         return _file_problem(_file_message(error))
     if isinstance(table, ImportResult):
         return table
-    today = today or date.today()
+    today = today or wita_today()
     return _read_table(table, today=today, service_date=service_date or today)
 
 

@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, or_, select
 
 from webapp.auth.roles import Role
+from webapp.core.timefmt import wita_today
 from webapp.core.args import arg_date, arg_page
 from webapp.core.changes import StatusHistory, audit, change_status, entity_type_of, history_of, record_change
 from webapp.core.counters import human_number
@@ -106,7 +107,7 @@ def _check_letter(data: LetterData, actor) -> LetterData:
     if data.requested_date < data.letter_date:
         raise DomainError(_l("Tanggal pelayanan tidak boleh sebelum tanggal surat (%(d)s).",
                              d=data.letter_date.strftime("%d-%m-%Y")), field="requested_date")
-    if data.letter_date > date.today():
+    if data.letter_date > wita_today():
         raise DomainError(_l("Tanggal surat belum terjadi."), field="letter_date")
     data.letter_number = data.letter_number.strip()
     data.location = (data.location or "").strip()
@@ -115,7 +116,7 @@ def _check_letter(data: LetterData, actor) -> LetterData:
 
 
 def letter_warnings(req_or_data, today: date | None = None) -> list[str]:
-    today = today or date.today()
+    today = today or wita_today()
     warnings = []
     if req_or_data.requested_date < today:
         warnings.append(str(_l("Tanggal pelayanan yang diminta (%(d)s) sudah lewat.",
@@ -330,7 +331,7 @@ def resident_warnings(resident: RequestResident, service_date: date | None = Non
         warnings.extend(str(p.message) for p in (*check.errors, *check.warnings))
     if resident.no_kk:
         warnings.extend(str(p.message) for p in check_kk(resident.no_kk).warnings)
-    day = service_date or (resident.request.requested_date if resident.request else date.today())
+    day = service_date or (resident.request.requested_date if resident.request else wita_today())
     warnings.extend(eligibility_warnings(resident.service_pairs, resident.birth_date, today=day))
     return warnings
 
@@ -401,7 +402,7 @@ def _service_facts(code: str, resident, on: date | None) -> set[str]:
     facts: set[str] = set()
     if code == "AKTA_LAHIR" and resident.birth_date:
         from webapp.settings import services as settings
-        if ((on or date.today()) - resident.birth_date).days > settings.get_int("birth_report_days"):
+        if ((on or wita_today()) - resident.birth_date).days > settings.get_int("birth_report_days"):
             facts.add("late_report")
     return facts
 
