@@ -37,6 +37,8 @@ def _overrides(tmp_path: Path, db_url: str) -> dict:
         "UPLOAD_FOLDER": str(tmp_path / "files"),
         "NODE_ID": "OFFICE",
         "SERVER_NAME": None,
+        "AGENT_TICKET_KEY_FILE": str(tmp_path / "agent-ticket-key.pem"),   # not the instance folder's
+        "DEMO_BUS_TOKEN_FILE": str(tmp_path / "demo-bus-token"),          # nor this (flask demo load)
     }
 
 

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 from flask import Flask, session
 from flask_login import current_user
 
-from webapp.config import Config, TestConfig
+from webapp.config import Config, TestConfig, name_node_cookies
 from webapp.extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
 
 # Domain packages are discovered: each may have `models` (imported so Alembic and create_all
@@ -59,7 +60,11 @@ def select_locale() -> str:
 
 
 def create_app(config: Config | dict | None = None) -> Flask:
-    app = Flask(__name__, instance_relative_config=True)
+    # INSTANCE_PATH: another instance folder (secret key, SQLite files, uploads, the node's token),
+    # so two processes from one checkout (the demo office and bus, the process tests) keep apart.
+    instance_path = os.environ.get("INSTANCE_PATH")
+    app = Flask(__name__, instance_relative_config=True,
+                instance_path=os.path.abspath(instance_path) if instance_path else None)
     instance = Path(app.instance_path)
     if config is None:
         config = Config(instance)
@@ -68,7 +73,9 @@ def create_app(config: Config | dict | None = None) -> Flask:
         app.config.from_object(config)
         app.config.update(overrides)
     else:
+        overrides = {}
         app.config.from_object(config)
+    name_node_cookies(app.config, explicit=overrides)    # ROLE=field: kp_session_bus-01, …
     from webapp.core.security import private_dir, private_sqlite_file
     private_dir(instance)                               # 0700: the secret key, the database, uploads
     if app.config.get("UPLOAD_FOLDER"):

@@ -42,6 +42,13 @@ def _normalise_db_url(url: str) -> str:
     return url
 
 
+_SYNC_ENV = {"SYNC_TOKEN_FILE": str, "SYNC_LOCK_FILE": str, "SYNC_TIMEOUT_SECONDS": float,
+             "SYNC_INTERVAL_SECONDS": float, "SYNC_BATCH_SIZE": int, "SYNC_TRANSFER_TIMEOUT_SECONDS": float}
+# Backup and retention (webapp/ops, docs/operations.md "Retensi data"), when set in the environment.
+_OPS_ENV = {"RETENTION_FILES_DAYS": int, "RETENTION_OUTBOX_DAYS": int, "RETENTION_PARTIAL_DAYS": int,
+            "RETENTION_ORPHAN_DAYS": int, "PG_BIN_DIR": str}
+
+
 class Config:
     ROLE = "office"                      # office | field
     NODE_ID = "OFFICE"
@@ -101,6 +108,20 @@ class Config:
     # The buses (field nodes) a trip can take: "CODE=Name;CODE=Name" (webapp/trips/buses.py).
     BUSES = "BUS-01=Bus Ketupat Pecel 01"
     AGENT_URL = "ws://127.0.0.1:8765"
+    # The agent's tickets (webapp/devices/tickets.py): which devices the pages use ("field": capture,
+    # card, scan, print for the field team; "pickup": scan and print at the office's pick-up desk;
+    # empty: "field" when ROLE=field, else "pickup"), the signing key (default
+    # instance/agent-ticket-key.pem, made on first use) and a ticket's lifetime.
+    AGENT_DESK = ""
+    AGENT_TICKET_KEY_FILE = ""
+    AGENT_TICKET_SECONDS = 60
+    # Retention under UU 27/2022 (`flask ops retention`): scans and photos of applications handed over
+    # this many days ago, sync outbox rows sent, partial media uploads, files no row names any more.
+    RETENTION_FILES_DAYS = 365
+    RETENTION_OUTBOX_DAYS = 30
+    RETENTION_PARTIAL_DAYS = 7
+    RETENTION_ORPHAN_DAYS = 30
+    PG_BIN_DIR = ""                      # pg_dump/pg_restore of the server's major version; empty: PATH
     TRUSTED_NETWORKS = ""                # comma-separated CIDRs allowed to reach non-public pages; empty = all
     HSTS = False
 
@@ -129,13 +150,49 @@ class Config:
                          or f"sqlite:///{instance_path / 'jobs.sqlite'}")
         self.JOBS_WORKERS = int(os.environ.get("JOBS_WORKERS", self.JOBS_WORKERS) or 1)
         self.SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", False)
+        for name in COOKIE_SETTINGS:            # a field node's own names otherwise (name_node_cookies)
+            if os.environ.get(name):
+                setattr(self, name, os.environ[name])
         self.HSTS = _env_bool("HSTS", self.HSTS)
         self.AGENT_URL = os.environ.get("AGENT_URL", self.AGENT_URL)
+        self.AGENT_DESK = os.environ.get("AGENT_DESK", self.AGENT_DESK)
+        self.AGENT_TICKET_KEY_FILE = os.environ.get("AGENT_TICKET_KEY_FILE", self.AGENT_TICKET_KEY_FILE)
+        self.AGENT_TICKET_SECONDS = int(os.environ.get("AGENT_TICKET_SECONDS") or self.AGENT_TICKET_SECONDS)
         self.BUSES = os.environ.get("BUSES", self.BUSES)
         self.TRUSTED_NETWORKS = os.environ.get("TRUSTED_NETWORKS", self.TRUSTED_NETWORKS)
-        self.UPLOAD_FOLDER = str(instance_path / "files")
+        self.UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER") or str(instance_path / "files")
+        # Sync settings of docs/sync-protocol.md (Configuration), when set in the environment.
+        for name, kind in _SYNC_ENV.items():
+            if os.environ.get(name):
+                setattr(self, name, kind(os.environ[name]))
+        for name, kind in _OPS_ENV.items():
+            if os.environ.get(name):
+                setattr(self, name, kind(os.environ[name]))
         # Number of trusted reverse proxies in front of the app (X-Forwarded-For/-Proto).
         self.PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "0") or 0)
+
+
+COOKIE_SETTINGS = ("SESSION_COOKIE_NAME", "REMEMBER_COOKIE_NAME")
+
+
+def field_cookie_names(role: str | None, node_id: str | None) -> dict[str, str]:
+    """A field node's cookie names carry its node id (kp_session_bus-01): a browser keeps one
+    cookie jar per host, not per port, so the demo office (:5000) and bus (:5001) on 127.0.0.1
+    would otherwise overwrite each other's login (and its CSRF token, kept in the session).
+    The office keeps the plain names."""
+    if (role or "office").strip().lower() != "field":
+        return {}
+    suffix = "".join(c if c.isalnum() or c == "-" else "_" for c in (node_id or "").strip().lower()) or "field"
+    return {"SESSION_COOKIE_NAME": f"kp_session_{suffix}", "REMEMBER_COOKIE_NAME": f"kp_remember_{suffix}"}
+
+
+def name_node_cookies(config, explicit=()) -> None:
+    """Give a field node's config its own cookie names, unless set explicitly (the environment's
+    SESSION_COOKIE_NAME / REMEMBER_COOKIE_NAME, or a test's overrides)."""
+    chosen = set(explicit) | {name for name in COOKIE_SETTINGS if os.environ.get(name)}
+    for name, value in field_cookie_names(config.get("ROLE"), config.get("NODE_ID")).items():
+        if name not in chosen:
+            config[name] = value
 
 
 def unshared_state_problem(role: str, web_workers: int, redis_url: str) -> str | None:

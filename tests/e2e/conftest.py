@@ -47,6 +47,9 @@ def live_app(tmp_path_factory):
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'live.sqlite'}",
         "UPLOAD_FOLDER": str(folder / "files"),
         "SESSION_IDLE_MINUTES": 30,
+        # No hardware agent unless a test starts one (tests/e2e/test_agent_flow.py sets AGENT_URL).
+        "AGENT_URL": "",
+        "AGENT_TICKET_KEY_FILE": str(folder / "agent-ticket-key.pem"),
     })
     build_schema(app)
     return app
@@ -66,6 +69,35 @@ def live_server(live_app):
 @pytest.fixture(scope="session")
 def base_url(live_server):
     return live_server
+
+
+@pytest.fixture(scope="session")
+def demo_server(tmp_path_factory):
+    """A second live server of its own, on `flask demo load`'s data (its own SQLite file, so the
+    demo's users, trips and register stay out of the other tests' database): (url, app, file).
+    The dashboard and report tests read their figures against it."""
+    from webapp.demo import run_demo_loaders
+
+    folder = tmp_path_factory.mktemp("demo-live")
+    database = folder / "demo.sqlite"
+    app = create_app({
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
+        "UPLOAD_FOLDER": str(folder / "files"),
+        "SESSION_IDLE_MINUTES": 30,
+        "AGENT_URL": "",
+        "AGENT_TICKET_KEY_FILE": str(folder / "agent-ticket-key.pem"),
+        "DEMO_BUS_TOKEN_FILE": str(folder / "demo-bus-token"),
+    })
+    build_schema(app)
+    with app.app_context():
+        run_demo_loaders(lambda line: None)
+        db.session.remove()
+    port = _free_port()
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{port}", app, database
+    server.shutdown()
 
 
 @pytest.fixture

@@ -398,14 +398,15 @@ def test_the_header_of_a_field_node_shows_the_state_and_syncs_on_demand(office, 
     assert client.post_form("/masuk", {"username": username, "password": PASSWORD}).status_code == 302
     with in_node(node):
         home = client.get("/").get_data(as_text=True)
-    assert 'data-testid="sync-status"' in home and f"{waiting} menunggu" in home and "Sinkronkan sekarang" in home
+    assert 'data-testid="sync-status"' in home and "Sinkronkan sekarang" in home
+    assert "1 permohonan menunggu" in home and f"({waiting} entri)" in home and f'data-pending="{waiting}"' in home
     def office_down(method, url, **_kwargs):
         raise OfficeUnreachable("kantor tidak terjangkau: connection refused")
 
     node.extensions["kp_sync_transport"] = office_down
     with in_node(node):
         offline = client.htmx("POST", "/sinkron/sekarang").get_data(as_text=True)
-    assert "luring" in offline and f"{waiting} menunggu" in offline and "connection refused" in offline
+    assert "luring" in offline and "1 permohonan menunggu" in offline and "connection refused" in offline
     node.extensions["kp_sync_transport"] = FlaskTransport(office)
     with in_node(node):
         fragment = client.htmx("POST", "/sinkron/sekarang")
@@ -413,3 +414,29 @@ def test_the_header_of_a_field_node_shows_the_state_and_syncs_on_demand(office, 
     assert fragment.status_code == 200 and "0 menunggu" in fragment.get_data(as_text=True)
     assert "daring" in fragment.get_data(as_text=True) and 'data-pending="0"' in refreshed
     assert office.test_client().get("/sinkron/status").status_code in (302, 404)
+
+
+def test_the_header_counts_the_applications_waiting_and_the_status_command_the_entries(office, node, bus):
+    """One intake writes many outbox entries: the header says how many applications wait (its row,
+    checklist, files or history unsent); `flask sync status --json` keeps "pending" as entries."""
+    from webapp.intake import services as intake
+    with in_node(node):
+        assert services.node_state().pending_applications == 0
+        _visit, first = walk_in(node, bus)
+        walk_in(node, bus, name="Idar Bahtiar", child="Utuh Basrun")
+        state = services.node_state()
+        assert (state.pending_applications, state.pending) == (2, count(OutboxEntry))
+        assert state.pending > 2 * 3
+        assert services.run_once().ok
+        assert (services.node_state().pending_applications, services.node_state().pending) == (0, 0)
+
+        line = db.session.execute(select(ChecklistLine).where(ChecklistLine.application_id == first)
+                                  .order_by(ChecklistLine.position)).scalars().first()
+        intake.set_line_state(line, "ada", actor=db.session.get(User, bus.officer_id))
+        db.session.commit()
+        waiting = {row.table_name for row in OutboxEntry.query.filter(OutboxEntry.sent_at.is_(None))}
+        assert "application_requirement" in waiting
+        state = services.node_state()
+        assert state.pending_applications == 1 and state.pending == count(OutboxEntry, OutboxEntry.sent_at.is_(None))
+        result = node.test_cli_runner().invoke(args=["sync", "status", "--json"])   # in the node's context
+    assert json.loads(result.output)["pending"] == state.pending

@@ -55,7 +55,8 @@ def test_the_trip_row_is_its_own_scope(lookup):
     assert scope("trip", {"id": str(TRIP), "number": "PJ-1"}, lookup).trip_id == TRIP
 
 
-@pytest.mark.parametrize("table", ["application_requirement", "application_file", "data_correction"])
+@pytest.mark.parametrize("table", ["application_requirement", "application_file", "data_correction",
+                                   "card_reading"])
 def test_parts_of_an_application_follow_it(table, lookup):
     assert scope(table, {"id": "x", "application_id": APP}, lookup).trips == {TRIP}
 

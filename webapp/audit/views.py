@@ -19,9 +19,14 @@ ACTION_LABELS = {
     "checkin": _l("menerima kembali perjalanan dari node lapangan (check-in)"), "revoke": _l("mencabut"),
     "sync_push": _l("mengirim perubahan dari node lapangan"), "sync_refused": _l("menolak sinkronisasi"),
     "sync_conflict": _l("mencatat konflik sinkronisasi"), "sync_pair": _l("memasangkan node lapangan dengan kantor"),
+    "sync_pull": _l("mengirim perubahan kantor ke node lapangan"),
+    "sync_clock": _l("mencatat perubahan selisih jam node lapangan"),
+    "sync_pass": _l("menyinkronkan dengan kantor"),
     "login_failed": _l("gagal masuk"), "login_locked": _l("mencoba masuk saat akun terkunci"),
     "account_locked": _l("akun dikunci"), "login_inactive": _l("mencoba masuk dengan akun nonaktif"),
     "login_throttled": _l("mencoba masuk saat harus menunggu (terlalu banyak gagal)"),
+    "backup": _l("membuat cadangan (backup)"), "restore": _l("memulihkan dari cadangan (restore)"),
+    "retention": _l("menghapus data yang habis masa simpannya (retensi)"),
 }
 ENTITY_LABELS = {
     "user": _l("pengguna"), "request": _l("permohonan"), "request_resident": _l("warga permohonan"),
@@ -36,11 +41,13 @@ ENTITY_LABELS = {
     "visit": _l("kunjungan warga"),
     "application": _l("permohonan layanan"), "application_requirement": _l("butir kelengkapan permohonan"),
     "application_file": _l("berkas permohonan"), "data_correction": _l("koreksi data"),
+    "card_reading": _l("pembacaan KTP-el"),
     "trip_equipment": _l("peralatan perjalanan"),
     "sync_node": _l("node lapangan"), "sync_conflict": _l("konflik sinkronisasi"),
     "trip_checkout": _l("check-out perjalanan"), "sync_media": _l("berkas kiriman node"),
     "sync_outbox": _l("antrean kirim node"), "sync_applied": _l("kiriman node yang diterapkan"),
     "sync_feed": _l("kabar perubahan untuk node"), "sync_link": _l("sambungan node ke kantor"),
+    "backup": _l("cadangan"), "retention": _l("retensi data"),
 }
 
 bp = Blueprint("audit", __name__, url_prefix="/admin/audit")

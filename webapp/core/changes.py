@@ -22,8 +22,10 @@ The `entity_changed` contract (what an outbox listener may rely on):
   (`event.to_dict()`): table, key (the primary key as str; composite keys joined by "/"),
   operation (insert | update | delete), op (the human word(s) of the audit), the columns'
   values by column name (UUID → str, datetime → ISO UTC, date → ISO, Decimal → str; bytes are
-  refused: files travel by hash), the changed columns, `sync` (does this table sync, see
-  `syncs()`), node, actor and an event id (UUIDv7).
+  refused: files travel by hash), the changed columns, for an update `before` (the changed
+  columns' values before the write, where the row had them loaded — always when the service read
+  the row first; a column set on an expired row is missing from it), `sync` (does this table
+  sync, see `syncs()`), node, actor and an event id (UUIDv7).
 - A listener may `session.add()` rows (an outbox row per event with `event.sync`): they are
   written by the next flush, at the latest by the commit, so in the same transaction; a
   rollback drops both. A listener must not commit or flush, and an exception it raises fails
@@ -44,7 +46,7 @@ import json
 import uuid
 import weakref
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from itertools import count
 from typing import Any, Iterable
@@ -69,10 +71,17 @@ SYNC_WITH_ENTITY = "entity"   # a model's __sync__: its rows sync when their ent
 
 
 class StatusHistory(UUIDKey, NodeStamp, db.Model):
-    """One row per transition; metrics (mutu baku), timelines and audit read from here."""
+    """One row per transition; metrics (mutu baku), timelines and audit read from here.
+
+    `at` is the time on the clock of the node that wrote the row, kept as written. A row that
+    came from a field node keeps, in `clock_offset_s`, the offset (office clock − node clock,
+    seconds) measured at the sync that brought it; every SOP figure reads `corrected_at`, the
+    time on the office's clock (docs/decisions/0011-clock-offset.md)."""
 
     __tablename__ = "status_history"
     __sync__ = SYNC_WITH_ENTITY   # a transition made on the bus is part of its entity's record
+    # Columns the receiving side keeps for itself: never taken from (nor compared with) an entry.
+    __sync_kept__ = frozenset({"clock_offset_s"})
 
     entity_type: Mapped[str] = mapped_column(String(40), nullable=False)
     entity_id: Mapped[uuid.UUID] = mapped_column(db.Uuid, nullable=False)
@@ -82,8 +91,36 @@ class StatusHistory(UUIDKey, NodeStamp, db.Model):
     actor_name: Mapped[str] = mapped_column(String(80), nullable=False, default="system")
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     note: Mapped[str | None] = mapped_column(Text)
+    # Set by the office when it applies a node's push (that push's measured offset); None for rows
+    # written on this side's own clock.
+    clock_offset_s: Mapped[float | None] = mapped_column(db.Float)
 
     __table_args__ = (Index("ix_status_history_entity", "entity_type", "entity_id", "at"),)
+
+    @property
+    def corrected_at(self) -> datetime:
+        """`at` on the office's clock: as written, plus the offset measured at the sync that brought
+        the row from its node."""
+        return corrected(self.at, self.clock_offset_s)
+
+    @property
+    def clock_correction(self) -> timedelta | None:
+        """The correction worth showing beside the time (a minute or more), else None."""
+        offset = self.clock_offset_s or 0.0
+        return timedelta(seconds=offset) if abs(offset) >= 60 else None
+
+
+def corrected(moment: datetime | None, clock_offset_s: float | None) -> datetime | None:
+    """A node's time on the office's clock (offset = office clock − node clock, in seconds)."""
+    if moment is None or not clock_offset_s:
+        return moment
+    return moment + timedelta(seconds=clock_offset_s)
+
+
+def event_time(row) -> datetime:
+    """The moment of a history row for the SOP clocks: `corrected_at` where the row has it."""
+    found = getattr(row, "corrected_at", None)
+    return found if found is not None else row.at
 
 
 @dataclass(frozen=True)
@@ -238,17 +275,20 @@ class ChangeEvent:
     actor_name: str
     at: str                       # ISO UTC
     data: dict[str, Any] = field(default_factory=dict)
+    # An update's changed columns as they were before it (JSON-safe), where the row had them loaded.
+    before: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "table": self.table, "key": self.key, "operation": self.operation,
                 "op": self.op, "entity_type": self.entity_type, "values": self.values,
-                "changed": list(self.changed), "sync": self.sync, "node": self.node,
+                "changed": list(self.changed), "before": self.before, "sync": self.sync, "node": self.node,
                 "actor_id": self.actor_id, "actor_name": self.actor_name, "at": self.at, "data": self.data}
 
     @property
     def content_hash(self) -> str:
         """sha256 of what the row became (table, key, operation, values): the same write sent
-        twice hashes the same."""
+        twice hashes the same. `before` is not part of it (it tells what the writer had, not what
+        the row became)."""
         body = json.dumps([self.table, self.key, self.operation, self.values], sort_keys=True,
                           separators=(",", ":"), ensure_ascii=False)
         return hashlib.sha256(body.encode("utf-8")).hexdigest()
@@ -261,27 +301,29 @@ class _Registration:
     actor: Any
     data: dict
     last_op: str = ""
-    # What earlier flushes of this transaction wrote before the row was registered.
-    carried: tuple[str, tuple[str, ...]] | None = None
+    # What earlier flushes of this transaction wrote before the row was registered:
+    # (operation, changed columns, their values before).
+    carried: tuple[str, tuple[str, ...], dict] | None = None
 
     def op_word(self) -> str:
         return "+".join(self.ops) or self.last_op
 
 
 _WATCHED = "change_door.watched"       # row → _Registration, for the transaction
-_UNCLAIMED = "change_door.unclaimed"   # row → (operation, changed): written, not (yet) registered
+_UNCLAIMED = "change_door.unclaimed"   # row → (operation, changed, before): written, not (yet) registered
 _SEQ = count()
 
 
-def _merge(first: tuple[str, tuple[str, ...]] | None, then: tuple[str, tuple[str, ...]] | None):
+def _merge(first: tuple[str, tuple[str, ...], dict] | None, then: tuple[str, tuple[str, ...], dict] | None):
     """Two writes of one row in one transaction, as one: insert+update is an insert, anything
-    followed by a delete is a delete."""
+    followed by a delete is a delete; an update's `before` is the earliest value of each column."""
     if first is None or then is None:
         return first or then
     if then[0] == "delete":
         return then
     operation = "insert" if first[0] == "insert" else then[0]
-    return operation, tuple(dict.fromkeys(first[1] + then[1]))
+    before = {} if operation == "insert" else {**then[2], **first[2]}
+    return operation, tuple(dict.fromkeys(first[1] + then[1])), before
 
 
 def _weak(session: Session, name: str) -> weakref.WeakKeyDictionary:
@@ -345,7 +387,7 @@ def _column_names(mapper) -> tuple[str, ...]:
 
 
 def _event_for(obj, state, registration: _Registration, operation: str, changed: tuple[str, ...],
-               node: str) -> ChangeEvent:
+               before: dict, node: str) -> ChangeEvent:
     mapper = state.mapper
     values: dict[str, Any] = {}
     written = state.dict
@@ -359,24 +401,29 @@ def _event_for(obj, state, registration: _Registration, operation: str, changed:
         id=str(new_uuid()), table=mapper.local_table.name, key=row_key(mapper, obj), operation=operation,
         op=registration.op_word(), entity_type=entity_type_of(obj), values=values, changed=changed,
         sync=syncs(obj), node=node, actor_id=str(actor_id) if actor_id else None,
-        actor_name=actor_name, at=utcnow().isoformat(), data=json_safe(registration.data))
+        actor_name=actor_name, at=utcnow().isoformat(), data=json_safe(registration.data),
+        before=before if operation == "update" else {})
 
 
-def _changed_columns(state) -> tuple[str, ...]:
-    changed = []
+def _changed_columns(state) -> tuple[tuple[str, ...], dict]:
+    """The columns this flush changed, and the values they had before where the row had them
+    loaded (a column set on an expired row has no recorded previous value)."""
+    changed, before = [], {}
     for attr, column in _columns(state.mapper):
         history = state.attrs[attr].history
         if history.added or history.deleted:
             changed.append(column)
-    return tuple(changed)
+            if history.deleted:
+                before[column] = json_safe(history.deleted[0])
+    return tuple(changed), before
 
 
 def _send(session: Session, found: list) -> None:
     found.sort(key=lambda item: item[0].seq)
     watched = _weak(session, _WATCHED)
     node = current_node()
-    for registration, obj, state, operation, changed in found:
-        change = _event_for(obj, state, registration, operation, changed, node)
+    for registration, obj, state, operation, changed, before in found:
+        change = _event_for(obj, state, registration, operation, changed, before, node)
         entity_changed.send(obj, event=change, session=session)
         registration.last_op, registration.ops = change.op, []
         if operation == "delete":
@@ -394,12 +441,12 @@ def _after_flush(session: Session, flush_context) -> None:
         if list_only or obj is None:
             continue
         if is_delete:
-            written = "delete", ()
+            written = "delete", (), {}
         elif state.pending:
-            written = "insert", _column_names(state.mapper)
+            written = "insert", _column_names(state.mapper), {}
         else:
-            changed = _changed_columns(state)
-            written = ("update", changed) if changed else None
+            changed, before = _changed_columns(state)
+            written = ("update", changed, before) if changed else None
         registration = watched.get(obj)
         if registration is None:
             if written is not None:
@@ -475,6 +522,8 @@ def change_status(entity, to_status: str, *, actor, workflow: Workflow, note: st
 
 
 def history_of(entity) -> list[StatusHistory]:
-    return (StatusHistory.query
-            .filter_by(entity_type=entity_type_of(entity), entity_id=entity.id)
+    """The entity's transitions in the order they happened on the office's clock (a row from a
+    field node at its corrected time: a laptop clock days off does not reorder them)."""
+    rows = (StatusHistory.query.filter_by(entity_type=entity_type_of(entity), entity_id=entity.id)
             .order_by(StatusHistory.at, StatusHistory.id).all())
+    return sorted(rows, key=lambda r: (r.corrected_at, r.id))

@@ -43,6 +43,25 @@ def next_value(name: str, node: str | None = None) -> int:
     ).scalar_one()
 
 
+def raise_to(name: str, value: int, node: str | None = None) -> None:
+    """Make the counter at least `value` (the next number is above it); never lowers it. For
+    numbers a node handed out elsewhere: the office seeing a bus's receipt, a laptop loading the
+    counters its trip's package carries."""
+    node = node or current_node()
+    value = int(value)
+    if value <= 0:
+        return
+    db.session.execute(update(NodeCounter).where(NodeCounter.node == node, NodeCounter.name == name,
+                                                 NodeCounter.value < value).values(value=value))
+    if db.session.execute(select(NodeCounter.value).where(NodeCounter.node == node, NodeCounter.name == name)
+                          ).scalar_one_or_none() is None:
+        try:
+            with db.session.begin_nested():
+                db.session.add(NodeCounter(node=node, name=name, value=value))
+        except IntegrityError:
+            raise_to(name, value, node)         # another transaction created it first
+
+
 def human_number(prefix: str, name: str, node: str | None = None, width: int = 6) -> str:
     """E.g. human_number("KP", "receipt") → "KP-BUS01-000123"."""
     node = node or current_node()

@@ -520,7 +520,7 @@ def inbox_count() -> int:
 def waiting_since(req: VillageRequest) -> datetime | None:
     """When the request (last) became new: registration or resubmission."""
     rows = [r for r in history_of(req) if r.to_status == BARU]
-    return rows[-1].at if rows else req.created_at
+    return rows[-1].corrected_at if rows else req.created_at
 
 
 @dataclass(frozen=True)
@@ -536,6 +536,8 @@ def inbox_waits(items: list[VillageRequest], now: datetime | None = None) -> dic
     now = now or utcnow()
     standard = REQUEST_SOP_STEPS[0].standard
     ids = [r.id for r in items]
+    # "baru" is written at the office only (letters are registered and resubmitted there), so the
+    # rows' own `at` is the office's clock: no clock offset to correct here.
     since = dict(db.session.execute(
         select(StatusHistory.entity_id, func.max(StatusHistory.at))
         .where(StatusHistory.entity_type == "request", StatusHistory.entity_id.in_(ids),

@@ -9,17 +9,23 @@ For each entry, in the order sent (see docs/sync-protocol.md):
   with another: same key, different content;
 - its table must sync, and its row's trip (from the values and, for a row the office has, from
   the office's row too) must be checked out to the node ("not_checked_out");
-- an insert of a row the office already has with other values is "office_changed";
+- an insert of a row the office already has with other values is "office_changed"; so is an
+  update whose `before` (what the node's columns held before it) differs from the office's current
+  value of a column the update writes, unless the office already holds the incoming value;
 - otherwise the row is written through the ORM and the change door (record_change, no audit entry
   per row: the push has one) inside a savepoint, with its AppliedEntry, all in the request's
   transaction. A row whose parent comes later in the batch (or whose write fails a constraint) is
   retried after the others; what still fails is a conflict ("invalid" / "not_checked_out").
 The change events of applied rows carry `applying_from()` = the node: they never travel back.
+A status history row from the node keeps the `at` it came with; the push's measured clock offset is
+kept beside it (`clock_offset_s`, a column the receiving side keeps for itself), so the SOP figures
+read it on the office's clock (webapp.core.changes.StatusHistory.corrected_at).
 """
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -73,10 +79,15 @@ class Entry:
     hash: str
     at: datetime | None
     raw: dict
+    before: dict = field(default_factory=dict)     # an update's columns as the node had them before
 
-    def stored(self) -> dict:
-        """The entry as a conflict keeps it (with the hash computed here)."""
-        return {**self.raw, "hash": self.hash}
+    def stored(self, clock_offset_s: float | None = None) -> dict:
+        """The entry as a conflict keeps it (with the hash computed here, and the clock offset of
+        the push that brought it, for a decision to take the bus version later)."""
+        found = {**self.raw, "hash": self.hash}
+        if clock_offset_s is not None:
+            found["clock_offset_s"] = clock_offset_s
+        return found
 
 
 @dataclass(frozen=True)
@@ -95,6 +106,8 @@ class EntryResult:
 @dataclass
 class PushOutcome:
     results: list[EntryResult] = field(default_factory=list)
+    files: int = 0                  # stored files (their bytes uploaded before the push) applied
+    file_bytes: int = 0
 
     def count(self, status: str) -> int:
         return sum(1 for r in self.results if r.status == status)
@@ -137,9 +150,13 @@ def parse_entry(raw: Any) -> Entry:
     changed = raw.get("changed") or ()
     if not isinstance(changed, (list, tuple)) or not all(isinstance(c, str) for c in changed):
         raise Refused(INVALID, "changed must be a list of column names")
+    before = raw.get("before") or {}          # absent in entries written before it existed
+    if not isinstance(before, dict):
+        raise Refused(INVALID, "before must be an object of column values")
     found = content_hash(table, key, operation, values)
     claimed = raw.get("hash")
-    entry = Entry(entry_id, table, key, operation, values, tuple(changed), found, _parse_time(raw.get("at")), raw)
+    entry = Entry(entry_id, table, key, operation, values, tuple(changed), found, _parse_time(raw.get("at")), raw,
+                  before)
     if claimed is not None and claimed != found:
         raise Refused(INVALID, "hash does not match the content")
     return entry
@@ -154,6 +171,17 @@ def columns_of(cls) -> dict[str, Any]:
     table = mapper.local_table
     return {prop.columns[0].name: (prop.key, prop.columns[0]) for prop in mapper.column_attrs
             if prop.columns[0].table is table}
+
+
+def kept_columns(cls) -> frozenset:
+    """Columns the receiving side keeps for itself (the model's `__sync_kept__`): never written
+    from, nor compared with, an entry — e.g. status history's clock offset, set on arrival."""
+    return getattr(cls, "__sync_kept__", frozenset())
+
+
+def _bookkeeping(cls) -> frozenset:
+    """Columns every write changes by itself (`updated_at`): not a person's change to compare."""
+    return frozenset(name for name, (_attr, column) in columns_of(cls).items() if column.onupdate is not None)
 
 
 def row_as_json(obj) -> dict:
@@ -177,8 +205,9 @@ def find_row(cls, key: str):
 
 def set_columns(obj, values: dict, names) -> None:
     columns = columns_of(type(obj))
+    kept = kept_columns(type(obj))
     for name in names:
-        if name in columns and name in values:
+        if name in columns and name in values and name not in kept:
             attr, column = columns[name]
             try:
                 setattr(obj, attr, column_value(column, values[name]))
@@ -211,14 +240,15 @@ def _check_scope(entry: Entry, existing: dict | None, checked_out: set) -> None:
                           existing)
 
 
-def _write(entry: Entry, cls, obj, *, force: bool = False) -> None:
-    """Insert, update or delete the row by its key (force: a person decided for the bus version)."""
+def _write(entry: Entry, cls, obj, *, force: bool = False):
+    """Insert, update or delete the row by its key (force: a person decided for the bus version).
+    Returns the row written with the entry's values (None: deleted, or already exactly so)."""
     columns = columns_of(cls)
     if entry.operation == "delete":
         if obj is not None:
             record_change(obj, OP_WORDS["delete"], actor=None, audit=False)
             db.session.delete(obj)
-        return
+        return None
     if obj is None:
         if entry.operation == "update" and not force:
             raise Later(INVALID, "update of a row the office does not have")
@@ -226,18 +256,55 @@ def _write(entry: Entry, cls, obj, *, force: bool = False) -> None:
         set_columns(obj, entry.values, columns)
         db.session.add(obj)
         record_change(obj, OP_WORDS["insert"], actor=None, audit=False)
-        return
+        return obj
     if entry.operation == "insert" and not force:
         existing = row_as_json(obj)
-        incoming = _normalised(cls, entry.values)
+        kept = kept_columns(cls)
+        incoming = _normalised(cls, {k: v for k, v in entry.values.items() if k not in kept})
         if any(existing.get(name) != value for name, value in incoming.items()):
             raise Refused(OFFICE_CHANGED, "the office has this row with other values", existing)
-        return                                  # the office has exactly this row already
+        return None                             # the office has exactly this row already
     names = [c for c in entry.changed if c in columns] if entry.operation == "update" and entry.changed \
         and not force else list(columns)
     primary = {c.name for c in cls.__table__.primary_key.columns}
-    set_columns(obj, entry.values, [n for n in names if n not in primary])
+    names = [n for n in names if n not in primary]
+    if entry.operation == "update" and not force:
+        _check_unchanged_at_office(cls, obj, entry, names)
+    set_columns(obj, entry.values, names)
     record_change(obj, OP_WORDS["update"], actor=None, audit=False)
+    return obj
+
+
+def _check_unchanged_at_office(cls, obj, entry: Entry, names: list[str]) -> None:
+    """An update says what its columns held on the node before it (`before`). A column the office
+    changed meanwhile (its value is neither that nor the incoming one) is a conflict
+    "office_changed": the bus's update is not written over it. Columns missing from `before`
+    (an entry from before it existed, a column set on an expired row) are not compared."""
+    if not entry.before:
+        return
+    columns = columns_of(cls)
+    skip = kept_columns(cls) | _bookkeeping(cls)
+    clashing = []
+    for name in names:
+        if name not in entry.before or name in skip:
+            continue
+        attr, column = columns[name]
+        try:
+            was, coming = column_value(column, entry.before[name]), column_value(column, entry.values.get(name))
+        except (ValueError, TypeError) as error:
+            raise Refused(INVALID, f"{name}: {type(error).__name__}") from None
+        current = getattr(obj, attr)
+        if current != was and current != coming:
+            clashing.append(name)
+    if clashing:
+        raise Refused(OFFICE_CHANGED, "the office changed " + ", ".join(clashing) + " meanwhile", row_as_json(obj))
+
+
+def stamp_clock_offset(obj, clock_offset_s: float | None) -> None:
+    """A row from a node keeps the clock offset measured at the sync that brought it (status
+    history: the SOP clocks read its time on the office's clock)."""
+    if "clock_offset_s" in kept_columns(type(obj)):
+        obj.clock_offset_s = clock_offset_s
 
 
 def _flush() -> None:
@@ -258,22 +325,45 @@ def _db_message(error: DBAPIError) -> str:
     return (text[0] if text else type(error).__name__)[:200]
 
 
-def _apply_one(node: FieldNode, entry: Entry, checked_out: set) -> None:
+def _apply_one(node: FieldNode, entry: Entry, checked_out: set, clock_offset_s: float | None) -> None:
     cls = _check_table(entry)
     obj = find_row(cls, entry.key)
     existing = row_as_json(obj) if obj is not None else None
     _check_scope(entry, existing, checked_out)
-    _write(entry, cls, obj)
+    written = _write(entry, cls, obj)
+    if written is not None:
+        stamp_clock_offset(written, clock_offset_s)
     _flush()
+    if written is not None:
+        _raise_node_counters(node.code, written)
     db.session.add(AppliedEntry(entry_id=entry.id, node_code=node.code, table_name=entry.table,
                                 row_key=entry.key[:120], content_hash=entry.hash, node_at=entry.at))
     _flush()
 
 
+def _raise_node_counters(node_code: str, obj) -> None:
+    """A number the node handed out (its receipt KP-BUS01-000123, a case, a trip's queue number)
+    raises the office's counter of that node, so a laptop that replaces it (whose check-out
+    package carries these counters) goes on from there instead of numbering again from 1."""
+    from webapp.core.counters import raise_to
+    from webapp.field.models import Visit
+    from webapp.sync.checkout import NODE_NUMBERS
+    tag = node_code.replace("-", "")
+    for prefix, name, model, column in NODE_NUMBERS:
+        if isinstance(obj, model):
+            head, _sep, tail = str(getattr(obj, column.key) or "").rpartition("-")
+            if head == f"{prefix}-{tag}" and tail.isdigit():
+                raise_to(name, int(tail), node_code)
+    if isinstance(obj, Visit) and obj.queue_number and obj.trip_id is not None:
+        raise_to(f"q:{obj.trip_id.hex}", obj.queue_number, node_code)
+
+
 # --- conflicts ----------------------------------------------------------------------------------
 
-def record_conflict(node_code: str, entry: Entry | None, raw: Any, refused: Refused) -> SyncConflict:
-    stored = entry.stored() if entry is not None else (raw if isinstance(raw, dict) else {"value": json_safe(raw)})
+def record_conflict(node_code: str, entry: Entry | None, raw: Any, refused: Refused, *,
+                    clock_offset_s: float | None = None) -> SyncConflict:
+    stored = entry.stored(clock_offset_s) if entry is not None else (
+        raw if isinstance(raw, dict) else {"value": json_safe(raw)})
     existing = {"detail": refused.detail, "row": refused.existing}
     conflict = SyncConflict(
         node_code=node_code, entry_id=entry.id if entry else (as_uuid(stored.get("id")) or uuid.uuid4()),
@@ -326,8 +416,16 @@ def _classify(raw_entries: list, applied: dict, conflicts: dict, results: list, 
     return todo
 
 
-def apply_push(node: FieldNode, raw_entries: list) -> PushOutcome:
-    """Apply a push's entries (in the caller's transaction; the caller commits, also on 409)."""
+def _file_size(entry: Entry) -> int:
+    try:
+        return max(0, int(entry.values.get("size") or 0))
+    except (TypeError, ValueError):
+        return 0
+
+
+def apply_push(node: FieldNode, raw_entries: list, *, clock_offset_s: float | None = None) -> PushOutcome:
+    """Apply a push's entries (in the caller's transaction; the caller commits, also on 409).
+    `clock_offset_s`: the offset measured at this sync, kept with the status history it brings."""
     results: list[EntryResult | None] = [None] * len(raw_entries)
     ids = [i for i in (as_uuid(r.get("id")) if isinstance(r, dict) else None for r in raw_entries) if i]
     applied = {a.entry_id: a for a in db.session.execute(
@@ -338,38 +436,58 @@ def apply_push(node: FieldNode, raw_entries: list) -> PushOutcome:
             conflicts.setdefault(conflict.entry_id, []).append(conflict)
     todo = _classify(raw_entries, applied, conflicts, results, node)
     checked_out = nodes.checked_out_trips(node.code)
+    outcome = PushOutcome()
     with applying(node.code):
         while todo:
             later = []
             for index, entry in todo:
                 try:
                     with db.session.begin_nested():
-                        _apply_one(node, entry, checked_out)
+                        _apply_one(node, entry, checked_out, clock_offset_s)
                 except Later as waiting:
                     later.append((index, entry, waiting))
                     continue
                 except Refused as refused:
-                    record_conflict(node.code, entry, entry.raw, refused)
+                    record_conflict(node.code, entry, entry.raw, refused, clock_offset_s=clock_offset_s)
                     results[index] = EntryResult(str(entry.id), CONFLICT, refused.reason)
                     continue
                 results[index] = EntryResult(str(entry.id), APPLIED)
+                if entry.table == "stored_file" and entry.operation == "insert":
+                    outcome.files += 1
+                    outcome.file_bytes += _file_size(entry)
             if len(later) == len(todo):          # no progress: what is left is a conflict
                 for index, entry, waiting in later:
-                    record_conflict(node.code, entry, entry.raw, waiting)
+                    record_conflict(node.code, entry, entry.raw, waiting, clock_offset_s=clock_offset_s)
                     results[index] = EntryResult(str(entry.id), CONFLICT, waiting.reason)
                 break
             todo = [(index, entry) for index, entry, _w in later]
-    return PushOutcome([r for r in results if r is not None])
+    outcome.results = [r for r in results if r is not None]
+    return outcome
 
 
 def audit_push(node: FieldNode, outcome: PushOutcome, *, backlog: int | None, clock_offset_s: float | None) -> None:
     summary = (f"{node.code}: {len(outcome.results)} entri — {outcome.count(APPLIED)} diterapkan, "
                f"{outcome.count(DUPLICATE)} duplikat, {outcome.count(CONFLICT)} konflik")
+    if outcome.files:      # their bytes came by /media before the push: the files of this batch
+        summary += f"; {outcome.files} berkas ({_size_words(outcome.file_bytes)})"
     if backlog is not None:
         summary += f"; antrean node {backlog}"
     if clock_offset_s is not None:
         summary += f"; selisih jam {clock_offset_s:+.0f} dtk"
     audit("sync_push", entity_type="sync_node", entity_id=node.id, summary=summary)
+
+
+def _size_words(size: int) -> str:
+    return f"{size / 1_000_000:.1f} MB" if size >= 1_000_000 else f"{max(1, round(size / 1000))} KB"
+
+
+def measured_offset(value: Any) -> float | None:
+    """A clock offset as a node sent it: a finite number of seconds, else None."""
+    try:
+        found = float(value)
+    except (TypeError, ValueError):
+        return None
+    return found if math.isfinite(found) else None
 
 
 # --- deciding a conflict -----------------------------------------------------------------------------
@@ -400,8 +518,9 @@ def decide_conflict(conflict: SyncConflict, decision: str, note: str | None, *, 
     db.session.flush()          # the transaction's first write comes before the savepoint (SQLite)
     if decision == TAKE_BUS:
         _take_bus_version(conflict)
-    else:
-        _send_office_version(conflict)
+    # Either way the node's copy is made the office's row: after taking the bus version too, since
+    # the node may have pulled the office's values of the row meanwhile.
+    _send_office_version(conflict)
     record_change(conflict, "decide", actor=actor,
                   summary=f"{conflict.node_code}: {conflict.table_name} — {DECISION_LABELS[decision]}: {note[:200]}")
     db.session.flush()
@@ -426,9 +545,15 @@ def _take_bus_version(conflict: SyncConflict) -> None:
         cls = _check_table(entry)
     except Refused as refused:
         raise DomainError(_l("Versi bus tidak dapat diterapkan: %(d)s", d=refused.detail)) from None
+    offset = measured_offset((conflict.incoming or {}).get("clock_offset_s"))
+    if offset is None:
+        known = nodes.get_by_code(conflict.node_code)
+        offset = known.clock_offset_s if known is not None else None
     try:
         with applying(conflict.node_code), db.session.begin_nested():
-            _write(entry, cls, find_row(cls, entry.key), force=True)
+            written = _write(entry, cls, find_row(cls, entry.key), force=True)
+            if written is not None:
+                stamp_clock_offset(written, offset)
             _flush()
     except Refused as refused:
         raise DomainError(_l("Versi bus tidak dapat diterapkan: %(d)s", d=refused.detail)) from None

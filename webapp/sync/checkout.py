@@ -14,14 +14,16 @@ users who may log in on the bus: name, role, password hash, active — nobody el
 user the rows merely name comes as an inactive placeholder without password), the pre-check
 flags and the open cases of its residents, the register's records of the trip's villages only
 (and of its residents found elsewhere by NIK or KK) with the register state, requirement
-templates, settings, the blank stock issued to the trip, the regency's region rows and the
-trip's equipment. Its sha256 and size are recorded in the office's TripCheckout ("di_bus");
-while it is there the office refuses edits to the trip's visits and applications (the intake,
-trip-day, documents and trips services call ensure_editable_at_office). The node loads it in one
-transaction without outbox rows (the rows came from the office). Check-in reconciles the blank
-stock (issued = used + spoiled + returned, a difference explained in a note), records the
-equipment's condition and releases the trip on both sides; the node then deletes the register
-slice and the residents' files the office confirmed it has.
+templates, settings, the blank stock issued to the trip, the regency's region rows, the
+trip's equipment, and the node's counters as the office knows them (`node_counters`: the node
+never numbers a receipt, case or queue ticket below them, even as a new laptop). Its sha256 and
+size are recorded in the office's TripCheckout ("di_bus"); while it is there the office refuses
+edits to the trip's visits and applications (the intake, trip-day, documents and trips services
+call ensure_editable_at_office). The node loads it in one transaction without outbox rows (the
+rows came from the office). Check-in reconciles the blank stock (issued = used + spoiled +
+returned, a difference explained in a note), records the equipment's condition and releases
+the trip on both sides; the node then deletes the register slice and the residents' files the
+office confirmed it has.
 
 Nothing here commits (the request's unit of work or the CLI's unit_of_work() does)."""
 from __future__ import annotations
@@ -43,6 +45,7 @@ from webapp.core.changes import StatusHistory, audit, entity_type_of, json_safe,
 from webapp.core.db import utcnow
 from webapp.core.errors import DomainError
 from webapp.core.timefmt import format_datetime
+from webapp.devices.models import CardReading
 from webapp.extensions import db
 from webapp.field.models import Visit
 from webapp.files.models import StoredFile
@@ -61,12 +64,12 @@ from webapp.sync import rows as sync_rows
 from webapp.sync.field_role import is_field_node
 from webapp.sync.models import CHECKED_IN, CHECKED_OUT, OutboxEntry, TripCheckout
 from webapp.trips import queries as trip_queries
-from webapp.trips.models import DEPARTED, SCHEDULED, Trip
+from webapp.trips.models import ARRIVED, DEPARTED, SCHEDULED, Trip
 from webapp.wilayah.models import Region
 
 PACKAGE_FORMAT = 1
 PLACEHOLDER_PASSWORD = "!"          # never a valid argon2 hash: a placeholder user cannot log in
-CHECKOUT_STATUSES = (SCHEDULED, DEPARTED)
+CHECKOUT_STATUSES = (SCHEDULED, DEPARTED, ARRIVED)   # a trip on site may be checked out (e.g. a new laptop)
 MAX_NOTE = 1000
 
 
@@ -270,6 +273,7 @@ def _trip_records(trip: Trip) -> dict[str, list]:
         "application_requirement": _in(ChecklistLine.application_id, app_ids),
         "application_file": files,
         "data_correction": _in(DataCorrection.application_id, app_ids),
+        "card_reading": _in(CardReading.application_id, app_ids),
         "stored_file": _in(StoredFile.id, [f.file_id for f in files]),
     }
 
@@ -320,7 +324,8 @@ def _package_tables(trip: Trip) -> tuple[list[tuple[str, list[dict]]], dict, dic
         ("stock_movement", _rows(_all(select(StockMovement).where(StockMovement.trip_id == trip.id)
                                       .order_by(StockMovement.at)))),
         *[(name, _rows(records[name])) for name in ("receipt", "visit", "application", "application_requirement",
-                                                     "application_file", "data_correction")],
+                                                     "application_file", "data_correction",
+                                                     "card_reading")],
         ("status_history", _rows(_history_of(entities))),
     ]
     team_ids = {str(m.user_id) for m in members}
@@ -330,6 +335,52 @@ def _package_tables(trip: Trip) -> tuple[list[tuple[str, list[dict]]], dict, dic
     register = {"snapshot_id": json_safe(state.current_snapshot_id), "swapped_at": json_safe(state.swapped_at),
                 "desa_codes": sorted(desa_codes), "persons": len(persons)}
     return tables, register, {str(res.id): _flag(checks[res.id]) for res in residents}
+
+
+# The node's own counters (webapp.core.counters): numbers it makes that the office keeps unique.
+# (prefix, counter name, model, column) of the human numbers a node hands out.
+NODE_NUMBERS = (("KP", "receipt", Receipt, Receipt.number),
+                (quality.CASE_PREFIX, quality.CASE_COUNTER, QualityCase, QualityCase.number))
+
+
+def _max_suffix(column, prefix: str) -> int:
+    """The highest counter value among the numbers "PREFIX-NODE-000123" the office holds."""
+    values = db.session.execute(select(column).where(column.like(f"{prefix}-%"))).scalars()
+    found = 0
+    for value in values:
+        tail = str(value).rsplit("-", 1)[-1]
+        if tail.isdigit():
+            found = max(found, int(tail))
+    return found
+
+
+def node_counters(trip: Trip, node_code: str) -> dict[str, int]:
+    """What the node must not number below: its counters as the office knows them (its receipts
+    and cases that arrived, the office's own counter rows for it, the trip's queue numbers). A node
+    whose counters start again (a new or reinstalled laptop, a trip the office already served)
+    would otherwise hand out a receipt number or queue number that exists: refused."""
+    from webapp.core.counters import NodeCounter
+    node_code = (node_code or "").strip().upper()
+    found = {row.name: int(row.value) for row in _all(select(NodeCounter).where(NodeCounter.node == node_code))}
+    tag = node_code.replace("-", "")
+    for prefix, name, _model, column in NODE_NUMBERS:
+        found[name] = max(found.get(name, 0), _max_suffix(column, f"{prefix}-{tag}"))
+    queue = f"q:{trip.id.hex}"
+    found[queue] = max(found.get(queue, 0), int(db.session.scalar(
+        select(func.max(Visit.queue_number)).where(Visit.trip_id == trip.id)) or 0))
+    return {name: value for name, value in sorted(found.items()) if value > 0}
+
+
+def _load_counters(counters: dict, node_code: str) -> None:
+    """Raise the node's counters to the package's floor (never lower them)."""
+    from webapp.core.counters import NodeCounter
+    for name, value in (counters or {}).items():
+        row = db.session.get(NodeCounter, (node_code, str(name)))
+        if row is None:
+            db.session.add(NodeCounter(node=node_code, name=str(name), value=int(value)))
+        elif row.value < int(value):
+            row.value = int(value)
+    db.session.flush()
 
 
 def _canonical(body: dict) -> bytes:
@@ -363,6 +414,7 @@ def build_package(trip: Trip, node_code: str, *, actor=None) -> dict:
         "checkout": {"id": str(checkout.id), "checked_out_at": json_safe(checkout.checked_out_at),
                      "checked_out_by": checkout.checked_out_by},
         "register": register, "precheck": flags, "tables": [[name, rows] for name, rows in tables],
+        "counters": node_counters(trip, node_code),
     }
     package["hash"], package["size"] = package_digest(package)
     checkout.package_hash, checkout.package_size = package["hash"], package["size"]
@@ -496,6 +548,7 @@ def load_package(package: dict, *, actor=None) -> LoadResult:
                 raise DomainError(_l("Paket check-out memuat tabel yang tidak dikenal: %(t)s.", t=table_name))
             counts[table_name] = _upsert(cls, rows)
         _load_register(package.get("register") or {}, counts.get("person", 0))
+        _load_counters(package.get("counters") or {}, package["node"])
         info = package["checkout"]
         checkout = db.session.get(TripCheckout, uuid.UUID(info["id"]))
         if checkout is None:

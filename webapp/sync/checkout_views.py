@@ -15,12 +15,14 @@ from sqlalchemy import select
 from webapp.auth.models import User
 from webapp.auth.roles import Role
 from webapp.core.authz import public, roles_required
+from webapp.core.changes import audit
 from webapp.core.errors import DomainError
+from webapp.core.uow import keep_after_rollback
 from webapp.core.web import form_status, render_page
 from webapp.extensions import csrf, db
 from webapp.inventory.models import CONDITIONS
 from webapp.main.dashboard import Card, card_provider, nav_item
-from webapp.sync import api, checkout
+from webapp.sync import api, checkout, nodes
 from webapp.sync.checkout_forms import CheckinForm, CheckoutForm
 from webapp.sync.field_role import field_only, office_only
 from webapp.sync.models import TripCheckout
@@ -58,7 +60,15 @@ def _json(data: dict, status: int = 200) -> Response:
     return Response(body, status=status, mimetype="application/json", headers=headers)
 
 
-def _refused(error: DomainError, status: int = 409) -> Response:
+def _refused(error: DomainError, status: int = 409, *, node=None, action: str = "", trip=None) -> Response:
+    """The office says no (JSON). A node's refused check-out or check-in is audited: whatever the
+    refused attempt wrote is rolled back first, the audit entry kept."""
+    if node is not None:
+        number = getattr(trip, "number", "?")
+        db.session.rollback()
+        audit("sync_refused", entity_type="sync_node", entity_id=node.id,
+              summary=f"{node.code}: {action} {number} ditolak: {str(error.message)[:200]}")
+        keep_after_rollback()
     data = {"error": "refused", "message": str(error.message), "field": error.field}
     if isinstance(error, checkout.CheckinRefused):
         data["errors"] = error.errors
@@ -94,11 +104,12 @@ def _trip_of(payload: dict):
 def api_checkout(node):
     payload = api.read_json()
     api.check_node_name(node, payload)
+    nodes.lock(node)
     trip = _trip_of(payload)
     try:
         package = checkout.build_package(trip, node.code, actor=_actor(payload.get("requested_by"), trip))
     except DomainError as error:
-        return _refused(error)
+        return _refused(error, node=node, action="check-out", trip=trip)
     return _json(package)
 
 
@@ -110,6 +121,7 @@ def api_checkout(node):
 def api_checkin(node):
     payload = api.read_json()
     api.check_node_name(node, payload)
+    nodes.lock(node)                       # not beside a push of the same node
     trip = _trip_of(payload)
     files = [str(f) for f in payload.get("files") or [] if isinstance(f, str)][:100_000]
     done = checkout.latest_checkout(trip.id)
@@ -125,7 +137,7 @@ def api_checkin(node):
         released = checkout.check_in_at_office(trip, node.code, data, actor=_actor(payload.get("checked_in_by"), trip),
                                                pending=pending, files=files)
     except DomainError as error:
-        return _refused(error)
+        return _refused(error, node=node, action="check-in", trip=trip)
     return _json(checkout.checkin_answer(released, files))
 
 

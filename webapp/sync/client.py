@@ -4,7 +4,11 @@ A pass (`run_pass`): hello (is the office there? the clock offset) → push the 
 (before each batch, the bytes of the stored files in it, resumable) → pull the office's changes by
 cursor → the NodeLink's state (online, last success, last error). Every
 call has a short timeout (SYNC_TIMEOUT_SECONDS, at most 5 s by default): with the office down a
-pass ends within seconds, and the web process pressing "Sinkronkan sekarang" never hangs.
+pass ends within seconds, and the web process pressing "Sinkronkan sekarang" never hangs. Once
+hello answered, the worker's pushes and media parts wait longer for their answer
+(SYNC_TRANSFER_TIMEOUT_SECONDS, 60 s): a busy office may take more than 5 s to apply 200 entries,
+and a push given up on is applied all the same and then sent whole again (the button keeps the
+short timeout for every call).
 
 The transport is a callable `(method, url, headers=, body=, timeout=) -> Response`: urllib in
 production (`UrllibTransport`), an app's test client in tests and the demo (`FlaskTransport`);
@@ -15,6 +19,7 @@ or `services.run_once` (its own app context), never inside a request's unit of w
 from __future__ import annotations
 
 import gzip
+import http.client
 import json
 import logging
 import socket
@@ -28,6 +33,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app
 
+from webapp.core.changes import audit
 from webapp.core.db import utcnow
 from webapp.core.uow import unit_of_work
 from webapp.extensions import db
@@ -38,6 +44,7 @@ log = logging.getLogger("webapp.sync")
 
 API = "/sync/v1"
 DEFAULT_TIMEOUT = 5.0
+DEFAULT_TRANSFER_TIMEOUT = 60.0      # a push or a media part, once the office answered hello
 DEFAULT_BATCH = 200
 BATCH_MAX_BYTES = 1_800_000          # under the office's 2 MB per push (before compression)
 GZIP_OVER_BYTES = 1024
@@ -79,13 +86,19 @@ class UrllibTransport:
 
     def __call__(self, method: str, url: str, *, headers: dict, body: bytes | None, timeout: float) -> Response:
         request = urllib.request.Request(url, data=body, method=method, headers=headers)
+        # http.client.HTTPException: the answer broke off (IncompleteRead when the office's process
+        # died in the middle of its body, BadStatusLine…) — no OSError, but the same dead link.
         try:
             with urllib.request.urlopen(request, timeout=timeout) as answer:
                 return Response(answer.status, answer.read(), dict(answer.headers))
         except urllib.error.HTTPError as error:
-            with error:
-                return Response(error.code, error.read() or b"", dict(error.headers or {}))
-        except (urllib.error.URLError, socket.timeout, TimeoutError, ConnectionError, OSError) as error:
+            try:
+                with error:
+                    return Response(error.code, error.read() or b"", dict(error.headers or {}))
+            except (OSError, http.client.HTTPException) as broken:
+                raise OfficeUnreachable(f"kantor tidak terjangkau: {type(broken).__name__}") from None
+        except (urllib.error.URLError, socket.timeout, TimeoutError, ConnectionError, OSError,
+                http.client.HTTPException) as error:
             reason = getattr(error, "reason", error)
             raise OfficeUnreachable(f"kantor tidak terjangkau: {reason}") from None
 
@@ -123,16 +136,18 @@ class Hello:
 
 class SyncClient:
     def __init__(self, office_url: str, token: str, node_code: str, *, transport: Transport | None = None,
-                 timeout: float = DEFAULT_TIMEOUT, clock: Callable[[], float] = time.time) -> None:
+                 timeout: float = DEFAULT_TIMEOUT, clock: Callable[[], float] = time.time,
+                 transfer_timeout: float | None = None) -> None:
         self.base = office_url.rstrip("/")
         self.token, self.node_code = token, node_code
         self.transport = transport or UrllibTransport()
         self.timeout = timeout
+        self.transfer_timeout = max(timeout, transfer_timeout or timeout)   # pushes and media parts
         self.clock = clock             # the node's wall clock (a test sets it days off)
         self.bytes_sent = 0
 
     def call(self, method: str, path: str, payload: Any = None, *, body: bytes | None = None,
-             headers: dict | None = None) -> Response:
+             headers: dict | None = None, timeout: float | None = None) -> Response:
         sent = dict(headers or {})
         if payload is not None:
             body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
@@ -142,7 +157,7 @@ class SyncClient:
                 sent["Content-Encoding"] = "gzip"
         sent.update({"Authorization": f"Bearer {self.token}", "Accept": "application/json", "User-Agent": USER_AGENT})
         self.bytes_sent += len(body or b"")
-        return self.transport(method, self.base + API + path, headers=sent, body=body, timeout=self.timeout)
+        return self.transport(method, self.base + API + path, headers=sent, body=body, timeout=timeout or self.timeout)
 
     def hello(self, *, backlog: int | None = None) -> Hello:
         started = self.clock()
@@ -161,7 +176,7 @@ class SyncClient:
     def push(self, entries: list[dict], *, backlog: int, clock_offset_s: float | None) -> Response:
         payload = {"node": self.node_code, "entries": entries, "backlog": backlog,
                    "node_time": _iso(self.clock()), "clock_offset_s": clock_offset_s}
-        return self.call("POST", "/push", payload)
+        return self.call("POST", "/push", payload, timeout=self.transfer_timeout)
 
 
 REFUSAL_WORDS = {401: "token ditolak kantor (401): pasangkan ulang node ini",
@@ -217,13 +232,13 @@ def link() -> NodeLink | None:
 
 
 def client_for(node_link: NodeLink, *, transport: Transport | None = None, timeout: float | None = None,
-               clock: Callable[[], float] = time.time) -> SyncClient:
+               clock: Callable[[], float] = time.time, transfer_timeout: float | None = None) -> SyncClient:
     token = tokens.load_token()
     if not token:
         raise OfficeRefused("token node tidak ada (instance/sync-token): pasangkan ulang node ini")
     return SyncClient(node_link.office_url, token, node_link.node_code, transport=transport or default_transport(),
                       timeout=timeout or float(current_app.config.get("SYNC_TIMEOUT_SECONDS", DEFAULT_TIMEOUT)),
-                      clock=clock)
+                      clock=clock, transfer_timeout=transfer_timeout)
 
 
 def run_pass(*, transport: Transport | None = None, timeout: float | None = None, budget_s: float | None = None,
@@ -238,7 +253,10 @@ def run_pass(*, transport: Transport | None = None, timeout: float | None = None
         node_link.last_attempt_at = utcnow()
     client = None
     try:
-        client = client_for(node_link, transport=transport, timeout=timeout, clock=clock)
+        # A pass with a time budget (the button) keeps the short timeout for its pushes too.
+        transfer = None if budget_s else float(current_app.config.get("SYNC_TRANSFER_TIMEOUT_SECONDS",
+                                                                       DEFAULT_TRANSFER_TIMEOUT))
+        client = client_for(node_link, transport=transport, timeout=timeout, clock=clock, transfer_timeout=transfer)
         hello = client.hello(backlog=outbox.pending_count())
         result.online, result.clock_offset_s = True, hello.clock_offset_s
         state = Pass(client, node_link, hello, result, batch_size or int(
@@ -273,6 +291,25 @@ def _record(node_link: NodeLink, result: PassResult) -> None:
         node_link.last_error = error
         if error:
             node_link.last_error_at = now
+        if result.pushed or result.pulled or result.conflicts or result.media_bytes:
+            _audit_pass(node_link, result)
+
+
+def _audit_pass(node_link: NodeLink, result: PassResult) -> None:
+    """The node's own log: one entry per pass that moved something (an idle or offline pass, every
+    30 s, writes none)."""
+    parts = [f"ke kantor {result.pushed} entri diterima"]
+    if result.conflicts:
+        parts.append(f"{result.conflicts} ditolak (konflik)")
+    if result.media_bytes:
+        parts.append(f"berkas {result.media_bytes} bita")
+    parts.append(f"dari kantor {result.pulled} entri")
+    if result.clock_offset_s is not None:
+        parts.append(f"selisih jam {result.clock_offset_s:+.0f} dtk")
+    if result.error:
+        parts.append(f"berhenti: {result.error[:200]}")
+    audit("sync_pass", entity_type="sync_link", entity_id=node_link.id,
+          summary=f"{node_link.node_code} ↔ {node_link.office_url}: " + "; ".join(parts))
 
 
 # --- the steps --------------------------------------------------------------------------------------------
@@ -287,11 +324,17 @@ def upload_file(state: Pass, sha256: str, size: int, mime_type: str) -> None:
     found = _expect(state.client.call("GET", f"/media/{sha256}"), 200)
     received, complete = int(found.get("received") or 0), bool(found.get("complete"))
     with open(path, "rb") as handle:
-        while not complete and received < size:
+        while not complete:
+            # Until the office says complete: it may hold every byte yet not have finished the file
+            # (its process died between the last part and the move into the store). An empty part
+            # at the end lets it check the sha256 and finish; the row is pushed only after that.
             handle.seek(received)
             part = handle.read(media.PART_BYTES)
+            if not part and received < size:
+                raise OfficeRefused(f"berkas {sha256[:12]}… di node lebih pendek dari ukurannya")
             answer = state.client.call("PUT", f"/media/{sha256}?offset={received}", body=part, headers={
-                "Content-Type": "application/octet-stream", "X-Media-Size": str(size), "X-Media-Type": mime_type})
+                "Content-Type": "application/octet-stream", "X-Media-Size": str(size), "X-Media-Type": mime_type},
+                timeout=state.client.transfer_timeout)
             if answer.status == 403:       # no trip checked out: the push of the row says so (a conflict)
                 return
             data = answer.json() if answer.status == 409 else _expect(answer, 200)
@@ -299,6 +342,8 @@ def upload_file(state: Pass, sha256: str, size: int, mime_type: str) -> None:
                 raise OfficeRefused(f"kantor menjawab {answer.status} untuk berkas {sha256[:12]}…", answer.status)
             if answer.status == 200:
                 state.result.media_bytes += len(part)
+            if answer.status == 200 and not part and not data.get("complete"):
+                raise OfficeRefused(f"kantor tidak menyelesaikan berkas {sha256[:12]}…", answer.status)
             received, complete = int(data["received"]), bool(data.get("complete"))
 
 

@@ -79,6 +79,8 @@ class FieldNode(UUIDKey, Timestamps, db.Model):
     backlog: Mapped[int | None] = mapped_column(Integer)                         # as the node reported
     clock_offset_s: Mapped[float | None] = mapped_column(db.Float)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # The highest feed entry (sync_feed.seq) served to the node: a pull is audited when it goes past it.
+    pulled_seq: Mapped[int | None] = mapped_column(BigInteger)
 
     @property
     def active(self) -> bool:

@@ -60,6 +60,7 @@ def add_node(code: str, *, name: str | None = None, actor=None) -> tuple[FieldNo
     node.token_hash, node.token_hint = tokens.hash_token(token), tokens.hint(token)
     node.revoked_at = None
     node.last_error = None
+    node.last_contact_at = None          # the new token has not been used yet (its first hello is audited)
     record_change(node, "create", actor=actor,
                   summary=f"{code}: " + ("token baru (node dipasang ulang)" if renewed else "node lapangan didaftarkan"))
     db.session.flush()
@@ -78,16 +79,24 @@ def revoke_node(node: FieldNode, *, actor=None) -> FieldNode:
 
 def authenticate(token: str | None) -> FieldNode | None:
     """The node this bearer token belongs to, revoked or not (the caller refuses a revoked one),
-    or None. The row is locked for the rest of the transaction, so two pushes of one node apply
-    one after the other (PostgreSQL; SQLite writers are serialised anyway)."""
+    or None. Not locked: a call reads its body first, then `lock()`s or writes the row."""
     token = (token or "").strip()
     if not tokens.looks_like_token(token):
         return None
     wanted = tokens.hash_token(token)
-    node = db.session.execute(select(FieldNode).where(FieldNode.token_hash == wanted)
-                              .with_for_update()).scalar_one_or_none()
+    node = db.session.execute(select(FieldNode).where(FieldNode.token_hash == wanted)).scalar_one_or_none()
     if node is None or not tokens.token_matches(token, node.token_hash):
         return None
+    return node
+
+
+def lock(node: FieldNode) -> FieldNode:
+    """Lock the node's row for the rest of the transaction, so two pushes (or a push and a
+    check-in) of one node apply one after the other (PostgreSQL; SQLite writers are serialised
+    anyway). Taken only once the request's body is read: a body that stalls (a link that dies
+    without a word in the middle of an upload) must not hold up the node's other calls."""
+    db.session.execute(select(FieldNode).where(FieldNode.id == node.id).with_for_update()
+                       .execution_options(populate_existing=True))
     return node
 
 

@@ -11,7 +11,7 @@ import logging
 import uuid
 
 from flask import current_app, has_app_context
-from sqlalchemy import func, select
+from sqlalchemy import and_, case, distinct, func, select
 
 from webapp.core.changes import ChangeEvent, entity_changed
 from webapp.extensions import db
@@ -59,6 +59,25 @@ def connect() -> None:
 def pending_count() -> int:
     return int(db.session.execute(select(func.count()).select_from(OutboxEntry)
                                   .where(OutboxEntry.sent_at.is_(None))).scalar_one())
+
+
+# The rows that are part of an application's record, and the column naming it.
+APPLICATION_PARTS = ("application_requirement", "application_file", "data_correction", "card_reading")
+
+
+def pending_application_count() -> int:
+    """Applications with something not yet sent (the row itself, its checklist, files, corrections
+    or status history): what the header counts as waiting. One intake writes many entries."""
+    def value(column: str):
+        return OutboxEntry.payload[("values", column)].as_string()
+
+    application = case(
+        (OutboxEntry.table_name == "application", OutboxEntry.row_key),
+        (OutboxEntry.table_name.in_(APPLICATION_PARTS), value("application_id")),
+        (and_(OutboxEntry.table_name == "status_history", value("entity_type") == "application"),
+         value("entity_id")))
+    return int(db.session.execute(select(func.count(distinct(application))).where(
+        OutboxEntry.sent_at.is_(None))).scalar_one())
 
 
 def refused_count() -> int:

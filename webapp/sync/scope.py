@@ -58,6 +58,7 @@ PARENT = {
     "application_requirement": ("application_id", "application"),
     "application_file": ("application_id", "application"),
     "data_correction": ("application_id", "application"),
+    "card_reading": ("application_id", "application"),
     "request_disposition": ("request_id", "village_request"),
     "request_resident": ("request_id", "village_request"),
     "requested_service": ("resident_id", "request_resident"),

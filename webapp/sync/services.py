@@ -6,7 +6,7 @@ import fcntl
 import os
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Iterator
 from urllib.parse import urlsplit
@@ -25,6 +25,7 @@ from webapp.sync.models import NodeLink
 BUTTON_TIMEOUT = 3.0        # "Sinkronkan sekarang" in a web request: each call at most this long
 BUTTON_BUDGET = 10.0        # ... and no new batch after this many seconds (the worker does the rest)
 STALE_AFTER_S = 120         # "online" older than this is shown as "unknown" in the header
+CLOCK_WARN_S = 120          # a laptop clock further off the office's than this is shown in the header
 
 
 # --- state ----------------------------------------------------------------------------------------
@@ -34,13 +35,22 @@ class NodeState:
     node: str
     paired: bool
     online: bool
-    pending: int
+    pending: int                    # outbox entries not yet sent (`flask sync status` "pending")
+    pending_applications: int       # the applications those entries belong to (the header's count)
     refused: int
     last_success: datetime | None
     last_attempt: datetime | None
     last_error: str | None
     clock_offset_s: float | None
     office_url: str | None
+
+    @property
+    def clock_warning(self) -> timedelta | None:
+        """How far the laptop's clock is off the office's, when it is more than CLOCK_WARN_S: the
+        header says so (the office corrects the SOP times; the laptop's own pages show its clock)."""
+        if self.clock_offset_s is None or abs(self.clock_offset_s) <= CLOCK_WARN_S:
+            return None
+        return timedelta(seconds=abs(self.clock_offset_s))
 
     def to_json(self) -> dict:
         """Exactly the keys of `flask sync status --json`."""
@@ -54,7 +64,8 @@ def node_state() -> NodeState:
     node = current_app.config.get("NODE_ID", "OFFICE")
     return NodeState(
         node=link.node_code if link else node, paired=link is not None, online=bool(link and link.online),
-        pending=outbox.pending_count(), refused=outbox.refused_count(),
+        pending=outbox.pending_count(), pending_applications=outbox.pending_application_count(),
+        refused=outbox.refused_count(),
         last_success=link.last_success_at if link else None, last_attempt=link.last_attempt_at if link else None,
         last_error=(link.last_error if link else str(_l("Belum dipasangkan dengan kantor."))),
         clock_offset_s=link.clock_offset_s if link else None, office_url=link.office_url if link else None)

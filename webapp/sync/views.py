@@ -48,15 +48,32 @@ def _int_or_none(value) -> int | None:
 
 
 def _offset_of(payload: dict) -> float | None:
-    """The node's measured clock offset, else office now − its node_time (includes one-way latency)."""
+    """The node's measured clock offset, else office now − its node_time (includes one-way latency);
+    a finite number of seconds or None."""
+    measured = apply.measured_offset(payload.get("clock_offset_s"))
+    if measured is not None:
+        return measured
     try:
-        measured = payload.get("clock_offset_s")
-        if measured is not None:
-            return float(measured)
         node_time = datetime.fromisoformat(str(payload.get("node_time")))
-        return (utcnow() - node_time).total_seconds() if node_time.tzinfo else None
     except (TypeError, ValueError):
         return None
+    return (utcnow() - node_time).total_seconds() if node_time.tzinfo else None
+
+
+CLOCK_JUMP_S = 300      # a node's measured offset changing by more than this is audited
+
+
+def _audit_hello(node, first: bool, before: float | None, offset: float | None) -> None:
+    """The first contact of a (re-)registered node is its pairing; a clock offset that jumps (the
+    laptop's clock set, or days off) is worth a line. Routine hellos every pass are not audited."""
+    words = f"selisih jam {offset:+.0f} dtk" if offset is not None else "selisih jam tidak diketahui"
+    if first:
+        audit("sync_pair", entity_type="sync_node", entity_id=node.id,
+              summary=f"{node.code}: kontak pertama dengan token baru (pemasangan); {words}")
+    elif offset is not None and (before is None or abs(offset - before) > CLOCK_JUMP_S):
+        was = f"{before:+.0f}" if before is not None else "?"
+        audit("sync_clock", entity_type="sync_node", entity_id=node.id,
+              summary=f"{node.code}: selisih jam berubah dari {was} menjadi {offset:+.0f} dtk")
 
 
 # --- the office's API (/sync/v1/): bearer token, JSON, CSRF-exempt ----------------------------------
@@ -72,7 +89,9 @@ def api_hello(node):
     """Is the office there, whose token is this, and the office's clock."""
     payload = api.read_json(HELLO_MAX_BYTES)
     api.check_node_name(node, payload)
-    nodes.touch(node, backlog=_int_or_none(payload.get("backlog")), clock_offset_s=_offset_of(payload))
+    first, before, offset = node.last_contact_at is None, node.clock_offset_s, _offset_of(payload)
+    nodes.touch(node, backlog=_int_or_none(payload.get("backlog")), clock_offset_s=offset)
+    _audit_hello(node, first, before, offset)
     return jsonify({"node": node.code, "office_time": utcnow().isoformat(), "api": 1})
 
 
@@ -90,8 +109,9 @@ def api_push(node):
     if len(entries) > int(current_app.config.get("SYNC_PUSH_MAX_ENTRIES", DEFAULT_PUSH_MAX_ENTRIES)):
         raise api.ApiError(413, "too_many", "too many entries in one push")
     backlog, offset = _int_or_none(payload.get("backlog")), _offset_of(payload)
+    nodes.lock(node)                       # pushes of one node one after the other (body read first)
     nodes.touch(node, backlog=backlog, clock_offset_s=offset, pushed=True)
-    outcome = apply.apply_push(node, entries)
+    outcome = apply.apply_push(node, entries, clock_offset_s=offset)
     apply.audit_push(node, outcome, backlog=backlog, clock_offset_s=offset)
     body = {"results": [r.to_dict() for r in outcome.results], "office_time": utcnow().isoformat(),
             "applied": outcome.count(apply.APPLIED), "duplicates": outcome.count(apply.DUPLICATE),
@@ -111,11 +131,20 @@ def api_pull(node):
     limit = _int_or_none(request.args.get("limit")) or feed.DEFAULT_PULL_LIMIT
     nodes.touch(node)
     entries, new_cursor, more = feed.read(node.code, cursor, limit)
+    if entries and new_cursor > (node.pulled_seq or 0):
+        # One entry per page that brings something new (a node asking again for a page it could
+        # not apply writes none).
+        audit("sync_pull", entity_type="sync_node", entity_id=node.id,
+              summary=f"{node.code}: {len(entries)} entri dari kantor (kursor {cursor} → {new_cursor})")
+        node.pulled_seq = new_cursor
     return jsonify({"entries": entries, "cursor": new_cursor, "more": more})
 
 
-def _media_refusal(refused: media.MediaRefused):
+def _media_refusal(refused: media.MediaRefused, node=None, sha256: str = ""):
     body = {"error": refused.error, "message": refused.message}
+    if refused.error == "sha256_mismatch" and node is not None:   # bytes that are not what they claim
+        audit("sync_refused", entity_type="sync_node", entity_id=node.id,
+              summary=f"{node.code}: berkas {sha256[:12]}… ditolak, isinya tidak cocok dengan sha256")
     if refused.received is not None:
         body["received"] = refused.received
     keep_after_rollback()                  # the node's contact (and a reset upload) stay recorded
@@ -143,16 +172,19 @@ def api_media_put(node, sha256: str):
     size = _int_or_none(request.headers.get("X-Media-Size"))
     if offset is None or offset < 0 or size is None:
         raise api.ApiError(400, "bad_request", "offset and X-Media-Size are required")
-    nodes.touch(node)
     if not nodes.checked_out_trips(node.code):
+        nodes.touch(node)
         keep_after_rollback()
         raise api.ApiError(403, "not_checked_out", "no trip is checked out to this node")
+    # The part first, then the node's row (written, so locked till the commit): an upload whose
+    # link dies without a word stalls here without holding up the node's hello and pushes.
     data = api.read_body(api.media_limit(), inflate=False)
+    nodes.touch(node)
     try:
         found = media.receive_part(sha256, offset, data, size=size, node_code=node.code,
                                    mime_type=(request.headers.get("X-Media-Type") or "").strip().lower())
     except media.MediaRefused as refused:
-        return _media_refusal(refused)
+        return _media_refusal(refused, node, sha256)
     return jsonify(found.to_dict())
 
 

@@ -149,11 +149,11 @@ class TripTimeline:
 
 def trip_timeline(trip: Trip) -> TripTimeline:
     per_request = [RequestTimeline(req, step_durations(history_of(req), [STEP_3])[0]) for req in requests_of(trip)]
-    rows = history_of(trip)
-    scheduled = next((r.at for r in rows if r.to_status == SCHEDULED), None)
-    departed = next((r.at for r in rows if r.to_status == DEPARTED), None)
+    rows = history_of(trip)            # in order on the office's clock (rows from a bus corrected)
+    scheduled = next((r.corrected_at for r in rows if r.to_status == SCHEDULED), None)
+    departed = next((r.corrected_at for r in rows if r.to_status == DEPARTED), None)
     step4 = step_durations(rows, [STEP_4])[0]
-    finished = next((r.at for r in reversed(rows) if r.to_status == FINISHED), None)
+    finished = next((r.corrected_at for r in reversed(rows) if r.to_status == FINISHED), None)
     return TripTimeline(per_request, scheduled, departed, step4, arrived_at=step4.ended_at, finished_at=finished)
 
 

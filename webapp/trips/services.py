@@ -336,10 +336,13 @@ def record_arrival(trip: Trip, actor, at: datetime | None = None) -> Trip:
             raise DomainError(_l("Kedatangan tim di lokasi sudah tercatat (%(t)s).",
                                  t=format_datetime(trip.arrived_at)))
         raise DomainError(_l("Catat keberangkatan perjalanan ini lebih dahulu."))
-    at = at or utcnow()
-    if trip.departed_at and at < trip.departed_at:
+    # A time typed before the departure is refused; "now" is not checked: the departure may have
+    # been recorded on another clock (the office's, or a bus laptop's days off — see
+    # docs/decisions/0011-clock-offset.md), and the office reads both on its own clock.
+    if at is not None and trip.departed_at and at < trip.departed_at:
         raise DomainError(_l("Waktu tiba tidak boleh sebelum waktu berangkat (%(t)s).",
                              t=format_datetime(trip.departed_at)), field="at")
+    at = at or utcnow()
     change_status(trip, ARRIVED, actor=actor, workflow=TRIP_WORKFLOW, at=at)
     trip.arrived_at = at
     db.session.flush()
@@ -356,10 +359,10 @@ def finish_service(trip: Trip, actor, at: datetime | None = None) -> Trip:
             raise DomainError(_l("Pelayanan perjalanan ini sudah ditutup (%(t)s).",
                                  t=format_datetime(trip.finished_at)))
         raise DomainError(_l("Catat tiba di lokasi lebih dahulu."))
-    at = at or utcnow()
-    if trip.arrived_at and at < trip.arrived_at:
+    if at is not None and trip.arrived_at and at < trip.arrived_at:     # (as for the arrival above)
         raise DomainError(_l("Waktu selesai tidak boleh sebelum waktu tiba (%(t)s).",
                              t=format_datetime(trip.arrived_at)), field="at")
+    at = at or utcnow()
     change_status(trip, FINISHED, actor=actor, workflow=TRIP_WORKFLOW, at=at)
     trip.finished_at = at
     db.session.flush()
