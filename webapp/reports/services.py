@@ -248,27 +248,6 @@ def step_cases(measure: Measure, filters: DashboardFilters) -> list[StepCase]:
 
 # ---------------------------------------------------------------- figures
 
-def percentile(sorted_values: Sequence[float], fraction: float) -> float | None:
-    """Linear interpolation between the closest ranks (PostgreSQL's percentile_cont)."""
-    if not sorted_values:
-        return None
-    position = (len(sorted_values) - 1) * fraction
-    low = math.floor(position)
-    high = min(low + 1, len(sorted_values) - 1)
-    return sorted_values[low] + (sorted_values[high] - sorted_values[low]) * (position - low)
-
-
-def bin_of(duration: timedelta, standard: timedelta) -> int:
-    """The histogram bin of a duration: bin i holds (i/4, (i+1)/4] × the standard (bin 0 also
-    anything shorter), the last bin everything over 3×."""
-    quarter = standard / QUARTERS
-    if duration <= quarter:
-        return 0
-    if duration > 3 * standard:
-        return BIN_COUNT - 1
-    return math.ceil(duration / quarter) - 1
-
-
 @dataclass(frozen=True)
 class StepFigures:
     measure: Measure
@@ -277,7 +256,9 @@ class StepFigures:
     median: timedelta | None
     p90: timedelta | None
     slowest: timedelta | None
-    bins: tuple[int, ...]              # cases per histogram bin (see bin_of)
+    # Cases per histogram bin: bin i holds (i/4, (i+1)/4] × the standard (bin 0 also anything
+    # shorter), the last bin everything over 3×; bins 0–3 are the cases within the standard.
+    bins: tuple[int, ...]
 
     @property
     def over(self) -> int:
