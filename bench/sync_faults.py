@@ -18,8 +18,8 @@ the office through a TcpProxy (tests/support/tcpproxy.py) and the trip checked o
 Each trial, from `random.Random(f"{seed}:{trial}")`, over a window of a few seconds counted from
 the writer's first commit (so the faults meet the writes and the pushes of what was written):
 - the writer, `flask demo field-day --applications K --seed X` (one commit per intake, 3 photos
-  of 100 KB each), is started and, in most trials, SIGKILLed at a random moment of the window
-  ("node killed during a write"); `PRAGMA integrity_check` right after;
+  of 100 KB each), is started and, in most trials, SIGKILLed at a random moment of the window if
+  it is still writing then ("node killed during a write"); `PRAGMA integrity_check` right after;
 - the sync worker (`flask sync run --interval 0.5`) runs, and is SIGKILLed once or twice and started
   again (integrity_check after each kill);
 - the office's gunicorn is SIGKILLed and started again (most trials);

@@ -92,12 +92,6 @@ class TcpProxy:
             except OSError:
                 pass
             try:
-                # close() alone does not end a connection another thread is blocked reading on
-                # (Linux): the office would wait forever for the rest of an upload's body
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            try:
                 sock.close()
             except OSError:
                 pass
