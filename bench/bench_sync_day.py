@@ -154,8 +154,8 @@ def _unchunk(body: bytes) -> bytes:
 
 
 class CountingProxy(TcpProxy):
-    """The TcpProxy, noting each connection as a Request as well (same cut and counting rules:
-    the pump below is TcpProxy._pump with the per-connection notes added)."""
+    """The TcpProxy, noting each connection as a Request as well (its hooks; same cut and
+    counting rules)."""
 
     def __init__(self, upstream_port: int) -> None:
         super().__init__(upstream_port)
@@ -170,63 +170,23 @@ class CountingProxy(TcpProxy):
                 self.requests.append(found)
             return found
 
-    def _close_all(self) -> None:
-        """TcpProxy resets each socket by closing it with SO_LINGER 0; but on Linux close() does not
-        end a connection while another thread is blocked in recv() on it (the pump of the other
-        direction), so nothing reached the office: mid-PUT, gunicorn kept waiting for the rest of
-        the body, holding the node's row lock, and every later call of the node timed out. Shutting
-        the reading side first wakes that pump, and the close then sends the reset."""
-        with self._lock:
-            sockets = list(self._open)
-        for sock in sockets:
-            try:
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
-                sock.shutdown(socket.SHUT_RD)
-            except OSError:
-                pass
-        super()._close_all()
-
     def take_requests(self) -> list[Request]:
         with self._lock:
             taken, self.requests = self.requests, []
             self._by_client = {k: v for k, v in self._by_client.items() if v.closed is None}
         return taken
 
-    def _pump(self, source: socket.socket, target: socket.socket, up: bool) -> None:
-        note = self.note_for(source if up else target)
-        try:
-            while True:
-                data = source.recv(65536)
-                if not data:
-                    break
-                cut_now = False
-                with self._lock:
-                    if up:
-                        limit = self._cut_after
-                        if limit is not None and self.bytes_up + len(data) >= limit:
-                            data = data[: max(0, limit - self.bytes_up)]
-                            cut_now = True
-                        self.bytes_up += len(data)
-                    else:
-                        self.bytes_down += len(data)
-                _note(note, data, up)
-                if data:
-                    target.sendall(data)
-                if cut_now:
-                    note.cut = True
-                    self.cut()
-                    return
-        except OSError:
-            if self._mode != "up":
-                note.cut = True
-        finally:
-            if up:
-                note.closed = time.monotonic()
-            for sock in (source, target):
-                try:
-                    sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
+    def on_open(self, client: socket.socket) -> None:
+        self.note_for(client)
+
+    def on_data(self, client: socket.socket, data: bytes, up: bool) -> None:
+        _note(self.note_for(client), data, up)
+
+    def on_cut(self, client: socket.socket) -> None:
+        self.note_for(client).cut = True
+
+    def on_closed(self, client: socket.socket) -> None:
+        self.note_for(client).closed = time.monotonic()
 
 
 def _note(note: Request, data: bytes, up: bool) -> None:

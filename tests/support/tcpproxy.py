@@ -124,7 +124,22 @@ class TcpProxy:
             threading.Thread(target=self._pump, args=(client, upstream, True), daemon=True).start()
             threading.Thread(target=self._pump, args=(upstream, client, False), daemon=True).start()
 
+    # --- hooks for a subclass that notes each connection (bench/bench_sync_day.py) --------------
+    def on_open(self, client: socket.socket) -> None:
+        """A pump of the connection starts (once per direction)."""
+
+    def on_data(self, client: socket.socket, data: bytes, up: bool) -> None:
+        """Bytes that crossed (after counting); `client` is the node's side of the connection."""
+
+    def on_cut(self, client: socket.socket) -> None:
+        """The connection ended by a cut."""
+
+    def on_closed(self, client: socket.socket) -> None:
+        """The client → upstream direction of the connection ended."""
+
     def _pump(self, source: socket.socket, target: socket.socket, up: bool) -> None:
+        client = source if up else target
+        self.on_open(client)
         try:
             while True:
                 data = source.recv(65536)
@@ -140,14 +155,19 @@ class TcpProxy:
                         self.bytes_up += len(data)
                     else:
                         self.bytes_down += len(data)
+                self.on_data(client, data, up)
                 if data:
                     target.sendall(data)
                 if cut_now:
+                    self.on_cut(client)
                     self.cut()
                     return
         except OSError:
-            pass
+            if self._mode != "up":
+                self.on_cut(client)
         finally:
+            if up:
+                self.on_closed(client)
             for sock in (source, target):
                 try:
                     sock.shutdown(socket.SHUT_RDWR)
