@@ -16,7 +16,8 @@ WEBAPP = Path(__file__).resolve().parents[2] / "webapp"
 # Written without an audit entry of their own (bookkeeping, reference data, or covered by the
 # entry of the record they belong to: audit=False at every write).
 NEVER_AUDITED = {"audit_log", "login_throttle", "login_session", "region", "register_state", "register_row_error",
-                 "status_history", "node_counter", "job_run", "trip_request", "quality_case_person"}
+                 "status_history", "node_counter", "job_run", "trip_request", "quality_case_person",
+                 "sop_step_measure"}
 
 ACTION_PATTERNS = (
     re.compile(r"\baudit\(\s*\"(\w+)\""),
