@@ -56,7 +56,8 @@ def test_the_trip_on_site_has_every_visit_state_and_every_outcome(demo):
     slip = field.missing_slip(sent_home)
     assert sent_home.sent_home_reason and any(section.items for section in slip.sections)
     done = [v for v in visits if v.status == "selesai"]
-    assert all(field.visit_step5(v).within_standard for v in done)      # 8–15 minutes each
+    slow = [v for v in done if not field.visit_step5(v).within_standard]   # the others 8–19 minutes
+    assert [v.walk_in for v in slow] == [True]          # the late birth with its handwritten SPTJM
     _every_outcome()
     _kia_of_a_six_year_old(trip)
     _late_birth_with_sptjm(trip)
@@ -112,7 +113,8 @@ def _queue_with_one_over_the_one_hour_rule(finished):
     issued = Application.query.filter(Application.trip_id == finished.id,
                                       Application.files_received_at.isnot(None),
                                       Application.document_recorded_at.isnot(None)).all()
-    assert issued and all(a.document_recorded_at - a.files_received_at <= timedelta(hours=1) for a in issued)
+    over = [a for a in issued if a.document_recorded_at - a.files_received_at > timedelta(hours=1)]
+    assert len(issued) > 1 and len(over) == 1           # Kaspul's file waited in the tray
     assert {run.direction for run in SiakFileRun.query.all()} == {"ekspor", "impor"}
 
 

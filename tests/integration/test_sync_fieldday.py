@@ -16,7 +16,7 @@ from webapp.files.services import path_of
 from webapp.intake.models import Application, ApplicationFile, Receipt
 from webapp.sync import fieldday
 from webapp.sync import services as sync_services
-from webapp.sync.models import OutboxEntry, TripCheckout
+from webapp.sync.models import OutboxEntry, SyncConflict, TripCheckout
 
 N = 4
 PHOTOS = 2
@@ -69,6 +69,25 @@ def test_n_intakes_make_n_applications_with_photos_and_receipts_all_in_the_outbo
     assert count(Application, Application.trip_id == bus.trip_id, Application.status == "tanda_terima") == N
     for item in stored:
         assert path_of(item.sha256).exists()
+
+
+def test_the_outbox_order_applies_one_entry_at_a_time(office, node, bus):  # noqa: F811
+    """Any batch boundary is safe: pushed one entry per batch, in the outbox's order, a field day
+    (visits, applications, status changes, photos, receipts linked to their applications) applies
+    in one pass without a conflict — every row's parent was written to the outbox before it."""
+    with in_node(node):
+        fieldday.fill(3, photos_per_application=1, photo_kb=8, seed=11)
+        waiting = count(OutboxEntry, OutboxEntry.sent_at.is_(None))
+        node.config["SYNC_BATCH_SIZE"] = 1
+        try:
+            result = sync_services.run_once()
+        finally:
+            node.config.pop("SYNC_BATCH_SIZE")
+        assert result.ok and result.conflicts == 0 and result.pushed == waiting
+        assert count(OutboxEntry, OutboxEntry.sent_at.is_(None)) == 0
+    db.session.remove()
+    assert count(SyncConflict) == 0
+    assert count(Application, Application.trip_id == bus.trip_id, Application.receipt_id.isnot(None)) >= 3
 
 
 def test_the_same_seed_makes_the_same_photos_and_another_seed_other_ones(office, node, bus):  # noqa: F811

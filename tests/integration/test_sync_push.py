@@ -162,6 +162,39 @@ def test_the_same_batch_pushed_50_times_at_once_creates_each_row_once(office, no
     assert count(SyncConflict) == 0
 
 
+def test_a_row_whose_parent_came_in_a_later_batch_applies_when_sent_again_and_closes_its_conflict(
+        office, node, bus, client, login_as):
+    """A batch boundary between a row and its parent (the node's outbox is split into pushes):
+    the first push cannot apply the child, the office keeps a waiting conflict; the node sends the
+    refused entry again after the parent arrived, and it applies with the conflict closed."""
+    with in_node(node):
+        walk_in(node, bus)
+    entries = wire_entries(node)
+    child = next(e for e in entries if e["table"] == "application_requirement")
+    first = post_push(office, bus.token, [child])
+    assert first.status_code == 409 and first.json["results"][0]["status"] == "conflict"
+    db.session.remove()
+    waiting = SyncConflict.query.one()
+    assert waiting.status == CONFLICT_OPEN and waiting.existing.get("retry") is True
+    waiting_id = waiting.id
+    login_as(Role.ADMIN)
+    path = f"/admin/konflik-sinkron/{waiting_id}"
+    assert "dicoba lagi setiap kali bus mengirimnya ulang" in client.get(path).get_data(as_text=True)
+    rest = [e for e in entries if e["id"] != child["id"]]
+    assert post_push(office, bus.token, rest).status_code == 200
+    again = post_push(office, bus.token, [child])
+    assert again.status_code == 200, again.json
+    assert {r["status"] for r in again.json["results"]} == {"applied"}
+    db.session.remove()
+    assert SyncConflict.query.filter_by(status=CONFLICT_OPEN).count() == 0
+    closed = db.session.get(SyncConflict, waiting_id)
+    assert (closed.decision, closed.decided_by) == (apply.APPLIED_ON_RESEND, "sistem")
+    assert count(Application) == 1 and count(AppliedEntry) == len(entries)
+    assert AuditEntry.query.filter_by(action="decide", entity_id=str(waiting_id)).count() == 1
+    assert post_push(office, bus.token, [child]).json["results"][0]["status"] == "duplicate"
+    assert "Diterapkan otomatis saat dikirim ulang" in client.get(path).get_data(as_text=True)
+
+
 def test_a_tampered_entry_gets_409_and_one_conflict_to_decide(office, node, bus):
     with in_node(node):
         visit_id, _application_id = walk_in(node, bus)

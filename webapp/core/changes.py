@@ -14,7 +14,9 @@ The `entity_changed` contract (what an outbox listener may rely on):
   row in the current transaction. A registered row that the flush did not change sends nothing
   (the audit entry still tells what the person did); a registered row changed again by a later
   flush of the same transaction sends again, with the values of that flush.
-- Sent from the session's `after_flush` hook, in the order the rows were registered: the
+- Sent from the session's `after_flush` hook, per flush its inserts, then its updates, then its
+  deletes, each in the order the rows were registered (so a row updated to point at a row the
+  same flush inserted comes after the insert: a receiver can apply them in this order): the
   values are what the flush wrote, column defaults (`created_at`, `node`, keys) included. A row
   a service flushed before calling `record_change()` is announced by that call (or, if it has
   changed again since, by the next flush, as one event).
@@ -418,8 +420,14 @@ def _changed_columns(state) -> tuple[tuple[str, ...], dict]:
     return tuple(changed), before
 
 
+_OPERATION_ORDER = {"insert": 0, "update": 1, "delete": 2}
+
+
 def _send(session: Session, found: list) -> None:
-    found.sort(key=lambda item: item[0].seq)
+    # The order a receiver can apply them in: a row updated to point at a row inserted by the same
+    # flush (an application's receipt) comes after that insert, a delete after the updates that
+    # stopped pointing at the row.
+    found.sort(key=lambda item: (_OPERATION_ORDER[item[3]], item[0].seq))
     watched = _weak(session, _WATCHED)
     node = current_node()
     for registration, obj, state, operation, changed, before in found:
@@ -515,9 +523,10 @@ def change_status(entity, to_status: str, *, actor, workflow: Workflow, note: st
         summary = f"{workflow.label(from_status)} → {workflow.label(to_status)}"
         if note:
             summary += f": {note[:200]}"
-    record_change(row, "status", actor=actor, audit=False)
+    # The entity first: a new entity's insert reaches a node's outbox before its history row.
     record_change(entity, "status", actor=actor, summary=summary, audit=audit,
                   data={"from": from_status, "to": to_status, "history_id": str(row.id)})
+    record_change(row, "status", actor=actor, audit=False)
     return row
 
 

@@ -15,7 +15,10 @@ For each entry, in the order sent (see docs/sync-protocol.md):
 - otherwise the row is written through the ORM and the change door (record_change, no audit entry
   per row: the push has one) inside a savepoint, with its AppliedEntry, all in the request's
   transaction. A row whose parent comes later in the batch (or whose write fails a constraint) is
-  retried after the others; what still fails is a conflict ("invalid" / "not_checked_out").
+  retried after the others; what still fails is a conflict ("invalid" / "not_checked_out"),
+  marked as waiting: when the node sends the entry again (it re-sends refused entries once a
+  pass) it is tried again, and if it applies now its conflict closes itself
+  (`diterapkan_ulang`), e.g. a row whose parent arrived in the next batch.
 The change events of applied rows carry `applying_from()` = the node: they never travel back.
 A status history row from the node keeps the `at` it came with; the push's measured clock offset is
 kept beside it (`clock_offset_s`, a column the receiving side keeps for itself), so the SOP figures
@@ -57,6 +60,10 @@ REASON_LABELS = {
 }
 TAKE_BUS, KEEP_OFFICE = "terima_bus", "pertahankan_kantor"
 DECISION_LABELS = {TAKE_BUS: _l("Terima versi bus"), KEEP_OFFICE: _l("Pertahankan versi kantor")}
+# Not a person's choice: a conflict of an entry that was waiting (its parent had not arrived, a
+# constraint failed) closes itself when the node sends the entry again and it applies.
+APPLIED_ON_RESEND = "diterapkan_ulang"
+DECISION_DISPLAY = {**DECISION_LABELS, APPLIED_ON_RESEND: _l("Diterapkan otomatis saat dikirim ulang")}
 OPERATIONS = frozenset({"insert", "update", "delete"})
 OP_WORDS = {"insert": "create", "update": "update", "delete": "delete"}
 MAX_NOTE = 1000
@@ -365,6 +372,8 @@ def record_conflict(node_code: str, entry: Entry | None, raw: Any, refused: Refu
     stored = entry.stored(clock_offset_s) if entry is not None else (
         raw if isinstance(raw, dict) else {"value": json_safe(raw)})
     existing = {"detail": refused.detail, "row": refused.existing}
+    if isinstance(refused, Later):
+        existing["retry"] = True           # tried again when the node sends the entry again
     conflict = SyncConflict(
         node_code=node_code, entry_id=entry.id if entry else (as_uuid(stored.get("id")) or uuid.uuid4()),
         table_name=(entry.table if entry else str(stored.get("table") or "?"))[:60],
@@ -383,11 +392,25 @@ def _known(conflicts: dict, entry: Entry) -> SyncConflict | None:
     return None
 
 
+def _waiting(conflict: SyncConflict) -> bool:
+    """An open conflict of an entry that may apply when sent again: its parent row had not
+    arrived (a batch boundary fell between them) or a constraint failed."""
+    return conflict.status == CONFLICT_OPEN and bool((conflict.existing or {}).get("retry"))
+
+
+def _close_applied(conflict: SyncConflict) -> None:
+    conflict.status, conflict.decision = CONFLICT_DECIDED, APPLIED_ON_RESEND
+    conflict.decided_by, conflict.decided_at = "sistem", utcnow()
+    conflict.note = "Dikirim ulang oleh node dan kali ini dapat diterapkan (barisan induknya sudah tiba)."
+    record_change(conflict, "decide", actor=None,
+                  summary=f"{conflict.node_code}: {conflict.table_name} {conflict.row_key[:40]} — diterapkan saat dikirim ulang")
+
+
 # --- the push ---------------------------------------------------------------------------------------
 
 def _classify(raw_entries: list, applied: dict, conflicts: dict, results: list, node: FieldNode) -> list:
     """First look: what is settled already (duplicates, known conflicts, unreadable entries).
-    Returns [(index, Entry)] still to apply."""
+    Returns [(index, Entry, the open waiting conflict or None)] still to apply."""
     todo, seen = [], {}
     for index, raw in enumerate(raw_entries):
         try:
@@ -398,7 +421,10 @@ def _classify(raw_entries: list, applied: dict, conflicts: dict, results: list, 
             continue
         known = _known(conflicts, entry)
         done = applied.get(entry.id)
-        if known is not None:
+        if known is not None and done is None and entry.id not in seen and _waiting(known):
+            seen[entry.id] = entry.hash
+            todo.append((index, entry, known))
+        elif known is not None:
             results[index] = EntryResult(str(entry.id), DUPLICATE if known.status == CONFLICT_DECIDED else CONFLICT,
                                          "conflict_decided" if known.status == CONFLICT_DECIDED else known.reason)
         elif done is not None or entry.id in seen:
@@ -412,7 +438,7 @@ def _classify(raw_entries: list, applied: dict, conflicts: dict, results: list, 
                 results[index] = EntryResult(str(entry.id), CONFLICT, HASH_MISMATCH)
         else:
             seen[entry.id] = entry.hash
-            todo.append((index, entry))
+            todo.append((index, entry, None))
     return todo
 
 
@@ -440,27 +466,31 @@ def apply_push(node: FieldNode, raw_entries: list, *, clock_offset_s: float | No
     with applying(node.code):
         while todo:
             later = []
-            for index, entry in todo:
+            for index, entry, known in todo:
                 try:
                     with db.session.begin_nested():
                         _apply_one(node, entry, checked_out, clock_offset_s)
                 except Later as waiting:
-                    later.append((index, entry, waiting))
+                    later.append((index, entry, known, waiting))
                     continue
                 except Refused as refused:
-                    record_conflict(node.code, entry, entry.raw, refused, clock_offset_s=clock_offset_s)
+                    if known is None:
+                        record_conflict(node.code, entry, entry.raw, refused, clock_offset_s=clock_offset_s)
                     results[index] = EntryResult(str(entry.id), CONFLICT, refused.reason)
                     continue
+                if known is not None:
+                    _close_applied(known)
                 results[index] = EntryResult(str(entry.id), APPLIED)
                 if entry.table == "stored_file" and entry.operation == "insert":
                     outcome.files += 1
                     outcome.file_bytes += _file_size(entry)
             if len(later) == len(todo):          # no progress: what is left is a conflict
-                for index, entry, waiting in later:
-                    record_conflict(node.code, entry, entry.raw, waiting, clock_offset_s=clock_offset_s)
+                for index, entry, known, waiting in later:
+                    if known is None:
+                        record_conflict(node.code, entry, entry.raw, waiting, clock_offset_s=clock_offset_s)
                     results[index] = EntryResult(str(entry.id), CONFLICT, waiting.reason)
                 break
-            todo = [(index, entry) for index, entry, _w in later]
+            todo = [(index, entry, known) for index, entry, known, _w in later]
     outcome.results = [r for r in results if r is not None]
     return outcome
 

@@ -247,7 +247,7 @@ def conflicts_page():
     shown = request.args.get("status", "terbuka")
     shown = shown if shown in CONFLICT_FILTERS else "terbuka"
     return render_page("sync/conflicts.html", fragment="rows", conflicts=apply.list_conflicts(CONFLICT_FILTERS[shown]),
-                       shown=shown, reasons=apply.REASON_LABELS, decisions=apply.DECISION_LABELS)
+                       shown=shown, reasons=apply.REASON_LABELS, decisions=apply.DECISION_DISPLAY)
 
 
 def _decision_form() -> DecisionForm:
@@ -277,7 +277,7 @@ def conflict_detail(conflict_id: str):
         audit("view", actor=current_user, entity_type="sync_conflict", entity_id=conflict.id,
               summary=f"{conflict.node_code}: {conflict.table_name}")
     return render_template("sync/conflict.html", conflict=conflict, form=form, comparison=conflict_rows(conflict),
-                           reasons=apply.REASON_LABELS, decisions=apply.DECISION_LABELS), form_status()
+                           reasons=apply.REASON_LABELS, decisions=apply.DECISION_DISPLAY), form_status()
 
 
 SENSITIVE = ("nik", "no_kk", "id_number")
