@@ -12,6 +12,7 @@ from flask import abort, current_app, request
 from flask_login import current_user
 
 PUBLIC_ATTR = "_kp_public"
+POLLED_ATTR = "_kp_polled"
 ROLES_ATTR = "_kp_roles"
 
 
@@ -36,6 +37,19 @@ def public(view: Callable) -> Callable:
     """No login needed (the public status check, the login page, static files)."""
     setattr(view, PUBLIC_ATTR, True)
     return view
+
+
+def polled(view: Callable) -> Callable:
+    """A fragment the page refreshes by itself (a menu badge, a status line): it needs a login
+    like any other view, but it is not the user's activity, so it does not keep an idle session
+    alive (webapp.core.security)."""
+    setattr(view, POLLED_ATTR, True)
+    return view
+
+
+def is_polled(endpoint: str | None) -> bool:
+    view = current_app.view_functions.get(endpoint) if endpoint else None
+    return bool(view and getattr(view, POLLED_ATTR, False))
 
 
 def roles_required(*roles: str) -> Callable:

@@ -20,7 +20,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError
 
-from webapp.core.authz import is_public, role_allows
+from webapp.core.authz import is_polled, is_public, role_allows
 from webapp.core.uow import keep_after_rollback
 
 ALLOWED_DURING_PASSWORD_CHANGE = {"auth.change_password", "auth.logout", "static"}
@@ -84,8 +84,9 @@ def _session_expired() -> bool:
     login_at = session.get("login_at", now)
     if now - last_seen > idle or now - login_at > absolute:
         return True
-    # Keep the cookie small: update last_seen at most once a minute.
-    if now - last_seen > 60:
+    # Keep the cookie small: update last_seen at most once a minute. A page's own polling (a
+    # badge refreshed every minute) is no activity: an open tab still logs out when idle.
+    if now - last_seen > 60 and not is_polled(request.endpoint):
         session["last_seen"] = now
     return False
 

@@ -12,7 +12,7 @@ from flask_login import current_user
 
 from webapp.auth.roles import Role
 from webapp.core.args import arg_page
-from webapp.core.authz import require_record, roles_required
+from webapp.core.authz import polled, require_record, roles_required
 from webapp.core.changes import audit, history_of
 from webapp.core.errors import DomainError, attach_to_form
 from webapp.core.uow import keep_after_rollback
@@ -98,6 +98,7 @@ def queue_page():
 
 
 @bp.get("/dokumen/antrean/jumlah", endpoint="queue_badge")
+@polled
 @roles_required(*READ_ROLES)
 def queue_badge():
     count = queue.queue_count(current_user)

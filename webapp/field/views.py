@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from webapp.auth.roles import Role
-from webapp.core.authz import require_record, role_allows, roles_required
+from webapp.core.authz import polled, require_record, role_allows, roles_required
 from webapp.core.changes import audit
 from webapp.core.errors import DomainError, attach_to_form
 from webapp.core.web import UNPROCESSABLE, form_status, is_htmx_fragment_request, render_page
@@ -114,6 +114,7 @@ def trip_day(trip_id):
 
 
 @bp.get("/<uuid:trip_id>/hitungan")
+@polled
 @roles_required(*READERS)
 def trip_counts(trip_id):
     """htmx: the live counts, polled (a row's own answer carries them out of band)."""

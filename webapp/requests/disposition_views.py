@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from webapp.auth.roles import Role
+from webapp.core.authz import polled
 from webapp.core.errors import DomainError, attach_to_form
 from webapp.core.web import form_status
 from webapp.extensions import db
@@ -79,6 +80,7 @@ def inbox():
 
 
 @bp.get("/disposisi/jumlah")
+@polled
 @roles_required(Role.KEPALA_DINAS)
 def inbox_badge():
     count = services.inbox_count()

@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from webapp.auth.roles import Role
-from webapp.core.authz import any_logged_in, public, roles_required
+from webapp.core.authz import any_logged_in, polled, public, roles_required
 from webapp.core.changes import audit
 from webapp.core.db import utcnow
 from webapp.core.errors import DomainError, attach_to_form
@@ -311,6 +311,7 @@ def _sync_header():
 
 
 @bp.get("/sinkron/status")
+@polled
 @any_logged_in
 def status_widget():
     _require_field_node()
