@@ -100,6 +100,8 @@ def create_app(config: Config | dict | None = None) -> Flask:
 
     from webapp.core import uow
     uow.init_app(app)
+    from webapp.core import compression
+    compression.init_app(app)                 # after uow: compresses the final response
     _register_hooks(app)
     _register_template_helpers(app)
     from webapp.core.logging import install_scrubber

@@ -40,6 +40,7 @@ def queued_app(app, tmp_path):
 def worker_env(app) -> dict:
     env = dict(os.environ)
     env.update(DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"], JOBS_URL=app.config["JOBS_URL"],
+               UPLOAD_FOLDER=app.config["UPLOAD_FOLDER"],   # the shared storage the web wrote the upload to
                SECRET_KEY="test-secret-key", ROLE="office", NODE_ID="OFFICE", FLASK_APP="webapp",
                QUALITY_IMPORT_BATCH=str(BATCH), GATE_AFTER_ROWS=str(BATCH * 2 + 50),
                PYTHONUNBUFFERED="1")
@@ -47,9 +48,10 @@ def worker_env(app) -> dict:
     return env
 
 
-def start(command: list[str], app, log: Path) -> subprocess.Popen:
+def start(command: list[str], app, log: Path, env: dict | None = None) -> subprocess.Popen:
     out = open(log, "wb")
-    return subprocess.Popen(command, cwd=ROOT, env=worker_env(app), stdout=out, stderr=subprocess.STDOUT)
+    return subprocess.Popen(command, cwd=ROOT, env={**worker_env(app), **(env or {})}, stdout=out,
+                            stderr=subprocess.STDOUT)
 
 
 def wait_until(check, what: str, worker: subprocess.Popen | None = None, log: Path | None = None):
@@ -182,3 +184,36 @@ def test_a_stopped_worker_fails_its_running_import_itself(queued_app, client, lo
     assert JobRun.query.filter_by(subject_id=import_id).one().status == "gagal"
     assert services.current_snapshot_id() is None                # nothing was swapped in
     assert not list(uploads.glob("*"))
+
+
+def test_a_worker_on_another_host_finds_the_upload_where_its_shared_storage_is_mounted(
+        queued_app, client, login_as, tmp_path):
+    """Scale-out: the web host and the worker host mount the shared UPLOAD_FOLDER at different
+    paths. The job carries the upload's path relative to UPLOAD_FOLDER, so the worker reads it
+    under its own mount (an absolute path of the web host would not exist there)."""
+    app = queued_app
+    export = tmp_path / "baru.csv"
+    records = generate_register(300, seed=8).records
+    write_siak_csv(records, export)
+    login_as(Role.OPERATOR)
+    import_id = upload(client, export)
+    run = JobRun.query.filter_by(subject_id=import_id).one()
+    assert run.params["path"] == f"register-imports/{import_id}.csv"
+
+    # The storage as the worker host sees it: the same files under another path; the web host's
+    # path is gone on that host.
+    web_mount = Path(app.config["UPLOAD_FOLDER"])
+    worker_mount = tmp_path / "mnt" / "ketupat-files"
+    worker_mount.parent.mkdir()
+    web_mount.rename(worker_mount)
+    log = tmp_path / "worker.log"
+    worker = start([sys.executable, "-m", "flask", "jobs", "worker"], app, log,
+                   env={"UPLOAD_FOLDER": str(worker_mount)})
+    try:
+        wait_until(lambda: fresh_import(import_id).status in ("selesai", "gagal"), "the import", worker, log)
+    finally:
+        stop(worker)
+    item = fresh_import(import_id)
+    assert item.status == "selesai", item.error_summary
+    assert item.rows_read == len(records) and register_count() == len(records)
+    assert not list((worker_mount / "register-imports").glob("*"))      # removed from the shared storage

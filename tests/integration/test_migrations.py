@@ -12,6 +12,7 @@ from sqlalchemy import create_engine, text
 from webapp import create_app
 from webapp.config import _normalise_db_url
 from webapp.extensions import db
+from webapp.quality.name_index import include_name
 
 
 def _empty_database_url(tmp_path):
@@ -45,8 +46,18 @@ def test_migrations_upgrade_an_empty_database_and_match_the_models(migrated_app)
     with migrated_app.app_context():
         upgrade()
         with db.engine.connect() as conn:
-            diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), db.metadata)
+            diff = compare_metadata(MigrationContext.configure(
+                conn, opts={"compare_type": True, "include_name": include_name}), db.metadata)
         assert diff == []
+        # the name search's text index (not ORM objects, so compared apart)
+        with db.engine.connect() as conn:
+            if conn.dialect.name == "sqlite":
+                names = set(conn.exec_driver_sql("SELECT name FROM sqlite_master").scalars())
+                assert {"person_name_fts", "person_name_current", "person_name_fts_insert",
+                        "person_name_fts_swap"} <= names
+            else:
+                indexes = {ix["name"] for ix in db.inspect(conn).get_indexes("person")}
+                assert "ix_person_name_tsv" in indexes
         # the append-only audit trigger came with the migration too
         with pytest.raises(Exception):
             with db.engine.begin() as conn:

@@ -157,3 +157,13 @@ def name_keys_command() -> None:
     with unit_of_work():
         changed = refresh_name_keys()
     click.echo(f"name keys: {changed} rows updated")
+
+
+@quality_cli.command("name-index")
+def name_index_command() -> None:
+    """Rebuild the name search's text index (SQLite: after a VACUUM or a migration that
+    recreated the person table)."""
+    from webapp.extensions import db
+    from webapp.quality.name_index import rebuild_name_index
+    with db.engine.begin() as conn:
+        click.echo(rebuild_name_index(conn))

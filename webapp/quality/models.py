@@ -158,7 +158,9 @@ class Person(UUIDKey, db.Model):
         Index("ix_person_no_kk", "no_kk", "snapshot_id"),
         Index("ix_person_key", "person_key", "snapshot_id"),
         Index("ix_person_birth_date", "birth_date"),
-        Index("ix_person_name_key", "name_key", "snapshot_id"),
+        # The near-spelling candidates are read from this index alone (name included: no lookup
+        # of thousands of table rows for a common first name; migration 0014).
+        Index("ix_person_name_key", "name_key", "snapshot_id", "name"),
         # The search by name walks this in name order and stops at the first 51 matches of its
         # LIKE (which it tests on the index entry) instead of reading and sorting the register.
         Index("ix_person_snapshot_name", "snapshot_id", "name", "birth_date"),
@@ -261,3 +263,19 @@ class DuplicateDecision(UUIDKey, NodeStamp, db.Model):
     @property
     def decision_label(self) -> str:
         return str(DECISION_LABELS.get(self.decision, self.decision))
+
+
+# The register's text index over names (quality/name_index.py): not ORM tables, so created and
+# dropped beside the metadata for db.create_all()/drop_all(); migration 0014 does it for upgrades.
+def _create_name_index(target, connection, **kw) -> None:
+    from webapp.quality.name_index import create_name_index
+    create_name_index(connection)
+
+
+def _drop_name_index(target, connection, **kw) -> None:
+    from webapp.quality.name_index import drop_name_index
+    drop_name_index(connection)
+
+
+db.event.listen(db.metadata, "after_create", _create_name_index)
+db.event.listen(db.metadata, "before_drop", _drop_name_index)

@@ -20,7 +20,7 @@ from webapp.identity.nik import mask, normalise
 from webapp.quality import links, services
 from webapp.quality.links import LinkSection
 from webapp.quality.models import CasePerson, Person, QualityCase
-from webapp.quality.name_search import near_spellings
+from webapp.quality.name_search import near_spellings, token_matches
 
 MAX_RESULTS = 50
 
@@ -37,7 +37,8 @@ class PersonSearch:
 
 def search_register(query: str, *, birth_date: date | None = None) -> PersonSearch:
     """16 digits → that NIK (or No. KK); otherwise a name (at least 3 letters), optionally
-    narrowed by birth date. At most MAX_RESULTS rows, ordered by name."""
+    narrowed by birth date: the rows holding every typed token (exact tokens, then prefixes, by
+    name), then the near spellings. At most MAX_RESULTS rows."""
     text = (query or "").strip()
     digits = normalise(text)
     if digits.isdigit() and len(digits) == 16:
@@ -50,21 +51,14 @@ def search_register(query: str, *, birth_date: date | None = None) -> PersonSear
         ordered = sorted(rows.values(), key=lambda p: (p.name, p.birth_date or date.min))
         return PersonSearch(query=text, birth_date=birth_date, by_nik=True, results=ordered[:MAX_RESULTS],
                             truncated=len(ordered) > MAX_RESULTS)
-    else:
-        name = services.normalise_name(text)
-        if len(name.replace(" ", "")) < 3:
-            raise DomainError(_l("Ketik NIK/No. KK 16 angka, atau minimal 3 huruf nama."), field="query")
-        stmt = services.current_persons().where(Person.name.like(f"%{name}%"))
-        search = PersonSearch(query=text, birth_date=birth_date)
-    if birth_date:
-        # Few rows share a birth date: found through its index and sorted here. (Ordered and cut
-        # in SQL, the planner would walk the whole snapshot by name in ix_person_snapshot_name.)
-        rows = sorted(db.session.execute(stmt.where(Person.birth_date == birth_date)).scalars(),
-                      key=lambda p: p.name)[:MAX_RESULTS + 1]
-    else:
-        rows = db.session.execute(stmt.order_by(Person.name, Person.birth_date)
-                                  .limit(MAX_RESULTS + 1)).scalars().all()
-    if len(rows) <= MAX_RESULTS:   # then the near spellings (SITI AISAH → SITI ASIAH, AISYAH)
+    if len(services.normalise_name(text).replace(" ", "")) < 3:
+        raise DomainError(_l("Ketik NIK/No. KK 16 angka, atau minimal 3 huruf nama."), field="query")
+    search = PersonSearch(query=text, birth_date=birth_date)
+    # Every typed token, in any order, as a whole token or a prefix (the database's text index:
+    # name_search.token_matches), exact tokens first; then the near spellings (SITI AISAH →
+    # SITI ASIAH, AISYAH).
+    rows = token_matches(text, birth_date=birth_date, limit=MAX_RESULTS + 1)
+    if len(rows) <= MAX_RESULTS:
         near = near_spellings(text, birth_date=birth_date, exclude={p.id for p in rows},
                               limit=MAX_RESULTS + 1 - len(rows))
         search.near = {p.id for p in near}

@@ -7,3 +7,4 @@ from flask import Blueprint
 bp = Blueprint("reports", __name__, url_prefix="/laporan")
 
 from webapp.reports import mutu_baku_views  # noqa: E402,F401
+from webapp.reports import periodic_views  # noqa: E402,F401
