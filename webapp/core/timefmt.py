@@ -97,11 +97,29 @@ def format_duration(delta: timedelta | None) -> str:
     days, rest = divmod(seconds, 86400)
     hours, rest = divmod(rest, 3600)
     minutes, _ = divmod(rest, 60)
+    formats = _duration_formats()
     if days:
-        return sign + gettext("%(d)s hari %(h)s jam", d=days, h=hours)
+        return sign + formats["dh"] % {"d": days, "h": hours}
     if hours:
-        return sign + gettext("%(h)s jam %(m)s menit", h=hours, m=minutes)
-    return sign + (gettext("%(m)s menit", m=minutes) if minutes else gettext("%(s)s detik", s=seconds % 60))
+        return sign + formats["hm"] % {"h": hours, "m": minutes}
+    if minutes:
+        return sign + formats["m"] % {"m": minutes}
+    return sign + formats["s"] % {"s": seconds % 60}
+
+
+_DURATION_FORMATS: dict[str, dict[str, str]] = {}
+
+
+def _duration_formats() -> dict[str, str]:
+    """The formats translated once per language (a list shows a duration on every row)."""
+    from flask_babel import get_locale
+    locale = str(get_locale())
+    found = _DURATION_FORMATS.get(locale)
+    if found is None:
+        found = _DURATION_FORMATS[locale] = {
+            "dh": gettext("%(d)s hari %(h)s jam"), "hm": gettext("%(h)s jam %(m)s menit"),
+            "m": gettext("%(m)s menit"), "s": gettext("%(s)s detik")}
+    return found
 
 
 def wita_today() -> date:

@@ -7,6 +7,7 @@ each request (and the route × role matrix) sees the same answer as the ticket."
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -82,8 +83,20 @@ def ticket():
                    url=tickets.agent_url() + "/v1", expires_in=tickets.ticket_seconds())
 
 
+_TEXTS: dict[str, dict] = {}
+
+
 def _texts() -> dict:
-    """What agent.js shows, translated here (the script has no strings of its own)."""
+    """What agent.js shows, translated here (the script has no strings of its own): once per
+    language, not on every page (the header carries them on every page of a device user)."""
+    locale = str(get_locale())
+    found = _TEXTS.get(locale)
+    if found is None:
+        found = _TEXTS[locale] = _translated_texts()
+    return found
+
+
+def _translated_texts() -> dict:
     return {
         "off": _("Agen perangkat tidak terhubung"),
         "connecting": _("Menghubungkan agen perangkat…"),

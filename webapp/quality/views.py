@@ -1,6 +1,7 @@
 """Data quality pages: register import, cases, duplicate review."""
 from __future__ import annotations
 
+import functools
 import uuid
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -12,7 +13,7 @@ from sqlalchemy import func, select
 from webapp.core.authz import roles_required
 from webapp.core.changes import audit, history_of
 from webapp.core.errors import DomainError, attach_to_form
-from webapp.core.web import UNPROCESSABLE, form_status, render_page
+from webapp.core.web import UNPROCESSABLE, form_status, is_htmx_fragment_request, render_page
 from webapp.extensions import csrf, db
 from webapp.files.oversize import accepts_uploads_up_to, keeps_form_when_too_large
 from webapp.main.dashboard import Card, card_provider, nav_item
@@ -82,10 +83,28 @@ def index():
 def case_list():
     filters = services.CaseFilters.from_args(request.args)
     page = services.list_cases(filters)
-    return render_page("quality/cases.html", fragment="results", page=page, filters=filters,
-                       kinds=CASE_KIND_LABELS, statuses=CASE_STATUS_LABELS, rules=services.case_rule_codes(),
-                       rule_title=services.rule_title, villages=village_choices(),
-                       counts=services.case_counts(), state=services.register_state())
+    # The pager and the filters' htmx requests answer with the rows alone: the page around them
+    # (counts, the filters' choices) is not read for them.
+    around = {} if is_htmx_fragment_request() else dict(
+        rules=services.case_rule_codes(), villages=village_choices(), counts=services.case_counts(),
+        state=services.register_state())
+    return render_page("quality/cases.html", fragment="results", page=page, filters=filters, **around,
+                       **_row_labels())
+
+
+def _row_labels() -> dict:
+    """What every row of the case list shows in words, translated once for the request (not once
+    per row: a profile put a third of the page's render in translation lookups in the row loop)."""
+    case_path = url_for("quality.case_detail", case_id=_ANY_ID)
+    head, tail = case_path.split(str(_ANY_ID))
+    return dict(kinds={k: str(v) for k, v in CASE_KIND_LABELS.items()},
+                statuses={k: str(v) for k, v in CASE_STATUS_LABELS.items()},
+                rule_title=functools.cache(services.rule_title),
+                records_label=functools.cache(lambda n: _("%(n)s rekaman", n=n)),
+                case_url=lambda case_id: f"{head}{case_id}{tail}")
+
+
+_ANY_ID = uuid.UUID(int=0)
 
 
 def _case_context(case: QualityCase, **forms):

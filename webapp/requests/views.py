@@ -79,8 +79,10 @@ def _letter_data(form: LetterForm) -> services.LetterData:
 def request_list():
     filters = services.RequestFilters.from_args(request.args)
     page = services.list_requests(filters, viewer=current_user)
+    # The status names translated once for the request: every row shows one (not a lookup per row).
     return render_page("requests/list.html", fragment="rows", page=page, filters=filters,
-                       statuses=STATUS_LABELS, kecamatan=kecamatan_list(), villages=village_choices(),
+                       statuses={code: str(label) for code, label in STATUS_LABELS.items()},
+                       kecamatan=kecamatan_list(), villages=village_choices(),
                        village_user=services.is_village_user(current_user))
 
 

@@ -65,5 +65,11 @@ def village_choices() -> tuple[tuple[str, str], ...]:
     return tuple((v.code, f"{v.label} — Kec. {kec.get(v.parent_code, '?')}") for v in villages())
 
 
+_labels_of: list = [None, {}]   # [the village_choices() tuple, its dict]: rebuilt when that cache is cleared
+
+
 def village_label(code: str | None) -> str:
-    return dict(village_choices()).get(code or "", code or "—")
+    choices = village_choices()
+    if _labels_of[0] is not choices:      # a list page asks once per row: one dict, not one per call
+        _labels_of[:] = [choices, dict(choices)]
+    return _labels_of[1].get(code or "", code or "—")
