@@ -119,3 +119,18 @@ def test_flag_badge_macro(app):
     html = render_template_string('{% from "quality/_flags.html" import flag_badge %}{{ flag_badge(c) }}'
                                   '{{ flag_badge(none) }}', c=checks[1])
     assert 'data-flag="blocked"' in html and "NIK tidak sah" in html and "Tidak dapat diselesaikan" in html
+
+
+def test_a_worker_builds_the_duplicate_index_before_the_first_check_needs_it(app, imported):
+    """gunicorn.conf.py's post_worker_init runs this in a thread as each worker starts."""
+    services._INDEX_CACHE.clear()
+    db.session.commit()
+    assert services.warm_duplicate_index(app) is True
+    snapshot_id = services.current_snapshot_id()
+    cached = services._INDEX_CACHE.get(services._index_key(snapshot_id))
+    assert cached is not None and services.duplicate_index() is cached        # no second build
+
+
+def test_warming_without_a_register_is_a_no_op(app):
+    services._INDEX_CACHE.clear()
+    assert services.warm_duplicate_index(app) is False and services._INDEX_CACHE == {}

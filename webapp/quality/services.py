@@ -219,6 +219,24 @@ def duplicate_index(snapshot_id=None):
         return index
 
 
+def warm_duplicate_index(app) -> bool:
+    """Build the current register's index now, before a check-in or a pre-trip check needs it
+    (a gunicorn worker's start, in a thread: at the regency's scale the build takes ~9 s, which the
+    first resident checked in after a restart would otherwise wait). False without a register."""
+    with app.app_context():
+        started = time.monotonic()
+        try:
+            built = duplicate_index() is not None
+            if built:
+                log.info("duplicate index ready in %.1f s (worker start)", time.monotonic() - started)
+            return built
+        except Exception:  # a worker must start even when the register cannot be read
+            log.exception("building the duplicate index at worker start failed")
+            return False
+        finally:
+            db.session.remove()
+
+
 # --- cases -------------------------------------------------------------------------------------
 
 
