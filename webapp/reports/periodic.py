@@ -29,7 +29,6 @@ No NIK or KK number appears in any report. Nothing here writes.
 """
 from __future__ import annotations
 
-import re
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -48,12 +47,11 @@ from webapp.intake.models import (FINISHED_ON_SITE, ISSUED, READY, RECEIPT_ACTIV
 from webapp.inventory.models import StockBalance, StockMovement
 from webapp.layanan.catalog import SERVICES, STOCK_ITEMS
 from webapp.quality.models import ACTIVE_CASE_STATUSES, CASE_KIND_LABELS, CASE_KINDS, CASE_STATUS_LABELS, QualityCase
+from webapp.reports.services import parse_month, query_text
 from webapp.requests.models import VillageRequest
 from webapp.trips.models import (ARRIVED, CANCELLED, DEPARTED, FINISHED, SCHEDULED, TRIP_WORKFLOW, Trip,
                                  TripRequest)
 
-MONTH_FORMAT = re.compile(r"^(\d{4})-(\d{2})$")
-FIRST_YEAR, LAST_YEAR = 2000, 2100
 ISSUED_STATUSES = (FINISHED_ON_SITE, ISSUED)
 # Age buckets in days (inclusive bounds; None: no upper bound).
 AGE_BUCKETS: tuple[tuple[int, int | None, object], ...] = (
@@ -110,24 +108,10 @@ class ReportFilters:
         return True
 
 
-def _text(args, name: str, limit: int = 40) -> str:
-    return (args.get(name) or "").replace("\x00", "").strip()[:limit]
-
-
-def parse_month(raw: str) -> date | None:
-    found = MONTH_FORMAT.match(raw)
-    if not found:
-        return None
-    year, month = int(found.group(1)), int(found.group(2))
-    if not (FIRST_YEAR <= year <= LAST_YEAR and 1 <= month <= 12):
-        return None
-    return date(year, month, 1)
-
-
 def parse_filters(args, fields: Sequence[str] = ("from", "to", "by", "service")) -> ReportFilters:
     """The filters of a report from a query string; only `fields` are read."""
     errors: dict[str, str] = {}
-    typed = {name: _text(args, name) for name in fields}
+    typed = {name: query_text(args, name, 40) for name in fields}
     months: dict[str, date | None] = {}
     example = wita_today().strftime("%Y-%m")
     for name in ("from", "to"):

@@ -97,11 +97,13 @@ class DashboardFilters:
                 datetime(end.year, end.month, 1, tzinfo=WITA).astimezone(timezone.utc))
 
 
-def _text(args, name: str, limit: int = 60) -> str:
+def query_text(args, name: str, limit: int = 60) -> str:
+    """A query-string value as typed (no NUL, trimmed, at most `limit` characters)."""
     return (args.get(name) or "").replace("\x00", "").strip()[:limit]
 
 
-def _month(raw: str) -> date | None:
+def parse_month(raw: str) -> date | None:
+    """YYYY-MM → the month's first day, None when it cannot be read (or is outside 2000–2100)."""
     found = MONTH_FORMAT.match(raw)
     if not found:
         return None
@@ -127,8 +129,8 @@ def parse_filters(args) -> DashboardFilters:
     from webapp.wilayah.services import village_choices
 
     errors: dict[str, str] = {}
-    typed = {name: _text(args, name) for name in ("month", "trip", "desa", "service")}
-    month = _month(typed["month"]) if typed["month"] else None
+    typed = {name: query_text(args, name) for name in ("month", "trip", "desa", "service")}
+    month = parse_month(typed["month"]) if typed["month"] else None
     if typed["month"] and month is None:
         errors["month"] = str(_l("Bulan “%(v)s” tidak dikenal: pilih bulan, misalnya %(m)s.", v=typed["month"],
                                  m=f"{wita_today():%Y-%m}"))
